@@ -1,0 +1,155 @@
+// The only reader of the environment. Every setting is parsed and validated here, once;
+// every problem is reported together before anything starts. `.env.example` documents them.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ISSUER: optionalText.pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
+  DATABASE_URL: optionalText.pipe(
+    z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// URL' }).optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./data'),
+  TRUST_PROXY: flag(false),
+  BRAND_NAME: z.string().trim().min(1).max(80).default('Sésame'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  ACCESS_TOKEN_TTL: seconds(HOUR),
+  ID_TOKEN_TTL: seconds(HOUR),
+  AUTHORIZATION_CODE_TTL: seconds(60).pipe(z.number().max(600, 'must be at most 600 (RFC 9700)')),
+  CLIENT_CREDENTIALS_TTL: seconds(10 * 60),
+  REFRESH_TOKEN_IDLE_TTL: seconds(14 * DAY),
+  REFRESH_TOKEN_ABSOLUTE_TTL: seconds(90 * DAY),
+  SESSION_TTL: seconds(12 * HOUR),
+  INTERACTION_TTL: seconds(HOUR),
+
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).default(19456),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
+  ARGON2_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+
+  CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
+  KEY_REFRESH_INTERVAL: seconds(60),
+  CLEANUP_INTERVAL: seconds(5 * 60),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly database: { readonly url: string } | { readonly dataDir: string };
+  readonly trustProxy: boolean;
+  readonly brandName: string;
+  readonly logLevel: string;
+  readonly ttl: {
+    readonly accessToken: number;
+    readonly idToken: number;
+    readonly authorizationCode: number;
+    readonly clientCredentials: number;
+    readonly refreshTokenIdle: number;
+    readonly refreshTokenAbsolute: number;
+    readonly session: number;
+    readonly interaction: number;
+  };
+  readonly argon2: {
+    readonly memoryCost: number;
+    readonly timeCost: number;
+    readonly parallelism: number;
+    readonly maxConcurrency: number;
+  };
+  readonly clientCacheTtl: number;
+  readonly keyRefreshInterval: number;
+  readonly cleanupInterval: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Parses settings from an environment-like object. Pure: tests call it with their own values. */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const issuerUrl = new URL(issuer);
+  if (issuerUrl.search || issuerUrl.hash) problems.push('ISSUER: must not have a query or a fragment');
+  if (e.NODE_ENV === 'production' && issuerUrl.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuerUrl.hostname)) {
+    problems.push('ISSUER: must be https:// in production (plain http is only allowed for localhost)');
+  }
+  if (e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {
+    problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    database: Object.freeze(e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: resolve(e.DATA_DIR) }),
+    trustProxy: e.TRUST_PROXY,
+    brandName: e.BRAND_NAME,
+    logLevel: e.LOG_LEVEL,
+    ttl: Object.freeze({
+      accessToken: e.ACCESS_TOKEN_TTL,
+      idToken: e.ID_TOKEN_TTL,
+      authorizationCode: e.AUTHORIZATION_CODE_TTL,
+      clientCredentials: e.CLIENT_CREDENTIALS_TTL,
+      refreshTokenIdle: e.REFRESH_TOKEN_IDLE_TTL,
+      refreshTokenAbsolute: e.REFRESH_TOKEN_ABSOLUTE_TTL,
+      session: e.SESSION_TTL,
+      interaction: e.INTERACTION_TTL,
+    }),
+    argon2: Object.freeze({
+      memoryCost: e.ARGON2_MEMORY_KIB,
+      timeCost: e.ARGON2_TIME_COST,
+      parallelism: e.ARGON2_PARALLELISM,
+      maxConcurrency: e.ARGON2_MAX_CONCURRENCY,
+    }),
+    clientCacheTtl: e.CLIENT_CACHE_TTL,
+    keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
+    cleanupInterval: e.CLEANUP_INTERVAL,
+  });
+}
+
+/** The process environment, with `.env` (when present) filling what the environment leaves unset. */
+export function readEnvironment(cwd = process.cwd()): Env {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}
