@@ -1,0 +1,98 @@
+// Prisma migrations without Prisma's native engine: the same schema engine, compiled to
+// WebAssembly, talks to the database through a driver adapter and keeps the standard
+// `_prisma_migrations` table, so `prisma migrate deploy` remains a valid alternative.
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { SchemaEngine } from '@prisma/schema-engine-wasm';
+import type { MigrationList } from '@prisma/schema-engine-wasm';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PoolConfig } from 'pg';
+
+export const prismaDir = fileURLToPath(new URL('../../prisma/', import.meta.url));
+export const schemaPath = join(prismaDir, 'schema.prisma');
+export const migrationsDir = join(prismaDir, 'migrations');
+
+const noFilters = { externalTables: [], externalEnums: [] };
+
+export function readMigrationsList(dir = migrationsDir): MigrationList {
+  const lockfilePath = join(dir, 'migration_lock.toml');
+  const directories = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort()
+    : [];
+  return {
+    baseDir: dir,
+    lockfile: {
+      path: 'migration_lock.toml',
+      content: existsSync(lockfilePath) ? readFileSync(lockfilePath, 'utf8') : null,
+    },
+    shadowDbInitScript: '',
+    migrationDirectories: directories.map((name) => {
+      const file = join(dir, name, 'migration.sql');
+      return {
+        path: name,
+        migrationFile: {
+          path: 'migration.sql',
+          content: existsSync(file)
+            ? { tag: 'ok' as const, value: readFileSync(file, 'utf8') }
+            : { tag: 'error' as const, value: `${file} is missing` },
+        },
+      };
+    }),
+  };
+}
+
+function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void = () => {}) {
+  const schema = readFileSync(schemaPath, 'utf8');
+  return SchemaEngine.new(
+    { datamodels: [['schema.prisma', schema]] },
+    log,
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+}
+
+/** Applies every migration not yet applied; returns the names of those it applied. */
+export async function applyMigrations(connection: PoolConfig, log?: (line: string) => void): Promise<string[]> {
+  const factory = new PrismaPg(connection) as unknown as SqlMigrationAwareDriverAdapterFactory;
+  const engine = await openSchemaEngine(factory, log);
+  try {
+    const { appliedMigrationNames } = await engine.applyMigrations({
+      migrationsList: readMigrationsList(),
+      filters: noFilters,
+    });
+    return appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+/**
+ * The SQL that takes a database from the current migrations to the current schema; null when
+ * they already agree. The engine replays the migrations on a throw-away in-memory PGlite.
+ */
+export async function pendingSchemaChange(): Promise<string | null> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
+  const scratch = await PGlite.create();
+  const engine = await openSchemaEngine(new PrismaPGlite(scratch) as unknown as SqlMigrationAwareDriverAdapterFactory);
+  try {
+    const schema = readFileSync(schemaPath, 'utf8');
+    const { stdout } = await engine.diff({
+      from: { tag: 'migrations', ...readMigrationsList() },
+      to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: schema }] },
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    const sql = stdout?.trim() ?? '';
+    return sql === '' || /^-- This is an empty migration\.?$/.test(sql) ? null : `${sql}\n`;
+  } finally {
+    engine.free();
+    await scratch.close();
+  }
+}
