@@ -1,0 +1,93 @@
+// Local accounts: unique case-insensitive e-mail, argon2id password, names, verified flag.
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '../db/database.ts';
+import type { User } from '../generated/prisma/client.ts';
+import type { PasswordHasher } from './passwords.ts';
+
+export type { User };
+
+export class DuplicateEmailError extends Error {
+  constructor() {
+    super('an account with this e-mail address already exists');
+    this.name = 'DuplicateEmailError';
+  }
+}
+
+/** The login key of an address: trimmed and lower-cased. */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface NewUser {
+  email: string;
+  password?: string;
+  emailVerified?: boolean;
+  givenName?: string;
+  familyName?: string;
+}
+
+export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
+  return {
+    async create(input: NewUser): Promise<User> {
+      const passwordHash = input.password === undefined ? null : await passwords.hash(input.password);
+      try {
+        return await prisma.user.create({
+          data: {
+            id: randomUUID(),
+            email: input.email.trim(),
+            emailKey: emailKey(input.email),
+            emailVerified: input.emailVerified ?? false,
+            givenName: input.givenName?.trim() || null,
+            familyName: input.familyName?.trim() || null,
+            passwordHash,
+            passwordChangedAt: passwordHash ? new Date() : null,
+          },
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2002') throw new DuplicateEmailError();
+        throw error;
+      }
+    },
+
+    findById(id: string): Promise<User | null> {
+      return prisma.user.findUnique({ where: { id } });
+    },
+
+    /** The account if it exists and is not disabled: what tokens and sessions may act for. */
+    findActiveById(id: string): Promise<User | null> {
+      return prisma.user.findFirst({ where: { id, disabledAt: null } });
+    },
+
+    findByEmail(email: string): Promise<User | null> {
+      return prisma.user.findUnique({ where: { emailKey: emailKey(email) } });
+    },
+
+    list(): Promise<User[]> {
+      return prisma.user.findMany({ orderBy: { createdAt: 'asc' } });
+    },
+
+    async setDisabled(id: string, disabled: boolean): Promise<User | null> {
+      const { count } = await prisma.user.updateMany({ where: { id }, data: { disabledAt: disabled ? new Date() : null } });
+      return count ? prisma.user.findUnique({ where: { id } }) : null;
+    },
+
+    /**
+     * The account these credentials open, or null. Unknown e-mail, wrong password, no password
+     * and disabled account are indistinguishable, in the answer and in the time it takes.
+     */
+    async authenticate(email: string, password: string): Promise<User | null> {
+      const user = await prisma.user.findUnique({ where: { emailKey: emailKey(email) } });
+      if (!user?.passwordHash) {
+        await passwords.verifyDecoy(password);
+        return null;
+      }
+      if (!(await passwords.verify(user.passwordHash, password)) || user.disabledAt) return null;
+      if (passwords.needsRehash(user.passwordHash)) {
+        await prisma.user.update({ where: { id: user.id }, data: { passwordHash: await passwords.hash(password) } });
+      }
+      return user;
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;

@@ -1,0 +1,71 @@
+// A relying app as an admin describes it, in a `clients/*.json` file or with CLI flags, and how
+// that becomes oidc-provider client metadata. Validated here, at the edge, once.
+import { z } from 'zod';
+import { classifyRedirectUri } from './redirect-uris.ts';
+
+export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type Grant = (typeof GRANTS)[number];
+
+const redirectUri = z.string().superRefine((uri, ctx) => {
+  const result = classifyRedirectUri(uri);
+  if ('problem' in result) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} ${result.problem}` });
+});
+
+export const clientDefinitionSchema = z
+  .object({
+    client_id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'must be 3 to 64 lower-case letters, digits, ".", "_" or "-"')
+      .optional(),
+    client_name: z.string().trim().min(1, 'must not be empty').max(100),
+    redirect_uris: z.array(redirectUri).default([]),
+    post_logout_redirect_uris: z.array(redirectUri).default([]),
+    grant_types: z.array(z.enum(GRANTS)).min(1).default(['authorization_code', 'refresh_token']),
+    public: z.boolean().default(false),
+    first_party: z.boolean().default(false),
+  })
+  .strict()
+  .transform((client) => ({
+    ...client,
+    redirect_uris: [...new Set(client.redirect_uris)],
+    post_logout_redirect_uris: [...new Set(client.post_logout_redirect_uris)],
+    grant_types: [...new Set(client.grant_types)],
+  }))
+  .superRefine((client, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const code = client.grant_types.includes('authorization_code');
+    if (code && client.redirect_uris.length === 0) problem('redirect_uris', 'at least one redirect URI is needed for sign-in (authorization_code)');
+    if (!code && client.redirect_uris.length) problem('redirect_uris', 'redirect URIs need the authorization_code grant');
+    if (!code && client.post_logout_redirect_uris.length) problem('post_logout_redirect_uris', 'post-logout redirect URIs need the authorization_code grant');
+    if (!code && client.grant_types.includes('refresh_token')) problem('grant_types', 'refresh_token needs the authorization_code grant');
+    if (client.public && client.grant_types.includes('client_credentials')) problem('grant_types', 'a public client cannot use client_credentials: it has no secret');
+  });
+
+export type ClientDefinition = z.output<typeof clientDefinitionSchema>;
+
+/** Native when it redirects to an app scheme, or is public and only uses loopback addresses. */
+export function applicationType(definition: ClientDefinition): 'web' | 'native' {
+  const kinds = definition.redirect_uris.map((uri) => {
+    const result = classifyRedirectUri(uri);
+    return 'kind' in result ? result.kind : undefined;
+  });
+  if (kinds.includes('private-use')) return 'native';
+  return definition.public && kinds.length > 0 && kinds.every((kind) => kind === 'loopback') ? 'native' : 'web';
+}
+
+/** oidc-provider client metadata. `secretHash` stands in for the secret (see secrets.ts). */
+export function providerMetadata(clientId: string, definition: ClientDefinition, secretHash: string | null) {
+  const code = definition.grant_types.includes('authorization_code');
+  return {
+    client_id: clientId,
+    client_name: definition.client_name,
+    application_type: applicationType(definition),
+    grant_types: definition.grant_types,
+    response_types: code ? ['code'] : [],
+    redirect_uris: definition.redirect_uris,
+    post_logout_redirect_uris: definition.post_logout_redirect_uris,
+    token_endpoint_auth_method: definition.public ? 'none' : 'client_secret_basic',
+    ...(definition.public ? {} : { client_secret: secretHash ?? '' }),
+    first_party: definition.first_party,
+  };
+}

@@ -1,0 +1,155 @@
+// The relying apps Sésame knows: what the admin CLI manages and what the provider looks up on
+// every request (briefly cached, so a change reaches every replica within CLIENT_CACHE_TTL).
+import { randomBytes } from 'node:crypto';
+import type { AdapterPayload } from 'oidc-provider';
+import type { Prisma } from '../db/database.ts';
+import { clientDefinitionSchema, providerMetadata } from './definition.ts';
+import type { ClientDefinition } from './definition.ts';
+import { generateClientSecret, hashClientSecret } from './secrets.ts';
+
+export interface ClientRecord {
+  clientId: string;
+  definition: ClientDefinition;
+  source: string;
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export class ClientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+export interface RegistryOptions {
+  cacheTtlSeconds: number;
+  /** Extra validation of the final metadata (the provider's own client schema). */
+  validateMetadata?: (metadata: AdapterPayload) => Promise<void>;
+}
+
+interface Row {
+  id: string;
+  definition: unknown;
+  secretHash: string | null;
+  source: string;
+  disabledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'Grant'];
+const CACHE_LIMIT = 1000;
+
+function toRecord(row: Row): ClientRecord {
+  return {
+    clientId: row.id,
+    definition: clientDefinitionSchema.parse(row.definition),
+    source: row.source,
+    disabled: row.disabledAt !== null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function newClientId(name: string): string {
+  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  return `${slug || 'client'}-${randomBytes(4).toString('hex')}`;
+}
+
+export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
+  const cache = new Map<string, { metadata: AdapterPayload | undefined; expires: number }>();
+
+  async function findRow(clientId: string): Promise<Row> {
+    const row = await prisma.client.findUnique({ where: { id: clientId } });
+    if (!row) throw new ClientError(`no client with id "${clientId}"`);
+    return row;
+  }
+
+  async function validate(clientId: string, definition: ClientDefinition, secretHash: string | null) {
+    await options.validateMetadata?.(providerMetadata(clientId, definition, secretHash) as AdapterPayload);
+  }
+
+  return {
+    async add(input: ClientDefinition, source = 'cli'): Promise<{ client: ClientRecord; secret?: string }> {
+      const definition = clientDefinitionSchema.parse(input);
+      const clientId = definition.client_id ?? newClientId(definition.client_name);
+      const secret = definition.public ? undefined : generateClientSecret();
+      const secretHash = secret ? hashClientSecret(secret) : null;
+      const stored = { ...definition, client_id: clientId };
+      await validate(clientId, stored, secretHash);
+      try {
+        const row = await prisma.client.create({ data: { id: clientId, definition: stored, secretHash, source } });
+        return { client: toRecord(row), secret };
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2002') throw new ClientError(`a client with id "${clientId}" already exists`);
+        throw error;
+      }
+    },
+
+    async update(clientId: string, input: ClientDefinition): Promise<{ client: ClientRecord; secret?: string }> {
+      const row = await findRow(clientId);
+      const definition = clientDefinitionSchema.parse({ ...input, client_id: clientId });
+      // A client that becomes confidential needs a secret; one that becomes public loses it.
+      const secret = !definition.public && !row.secretHash ? generateClientSecret() : undefined;
+      const secretHash = definition.public ? null : secret ? hashClientSecret(secret) : row.secretHash;
+      await validate(clientId, definition, secretHash);
+      const updated = await prisma.client.update({ where: { id: clientId }, data: { definition, secretHash } });
+      cache.delete(clientId);
+      return { client: toRecord(updated), secret };
+    },
+
+    async get(clientId: string): Promise<ClientRecord> {
+      return toRecord(await findRow(clientId));
+    },
+
+    async list(): Promise<ClientRecord[]> {
+      return (await prisma.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+    },
+
+    async rotateSecret(clientId: string): Promise<string> {
+      const row = await findRow(clientId);
+      if (!row.secretHash) throw new ClientError(`"${clientId}" is a public client: it has no secret`);
+      const secret = generateClientSecret();
+      await prisma.client.update({ where: { id: clientId }, data: { secretHash: hashClientSecret(secret) } });
+      cache.delete(clientId);
+      return secret;
+    },
+
+    async setDisabled(clientId: string, disabled: boolean): Promise<ClientRecord> {
+      await findRow(clientId);
+      const row = await prisma.client.update({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
+      cache.delete(clientId);
+      return toRecord(row);
+    },
+
+    /** Removes the client and every token, code and grant issued to it. */
+    async remove(clientId: string): Promise<void> {
+      await findRow(clientId);
+      await prisma.$transaction([
+        prisma.oidcPayload.deleteMany({ where: { model: { in: TOKEN_MODELS }, payload: { path: ['clientId'], equals: clientId } } }),
+        prisma.client.delete({ where: { id: clientId } }),
+      ]);
+      cache.delete(clientId);
+    },
+
+    /** What the provider sees: metadata of an enabled client, or undefined. */
+    async providerMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+      const now = Date.now();
+      const hit = cache.get(clientId);
+      if (hit && hit.expires > now) return hit.metadata;
+      const row = await prisma.client.findUnique({ where: { id: clientId } });
+      const metadata = row && !row.disabledAt
+        ? (providerMetadata(row.id, clientDefinitionSchema.parse(row.definition), row.secretHash) as AdapterPayload)
+        : undefined;
+      if (options.cacheTtlSeconds > 0) {
+        if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+        cache.set(clientId, { metadata, expires: now + options.cacheTtlSeconds * 1000 });
+      }
+      return metadata;
+    },
+  };
+}
+
+export type ClientRegistry = ReturnType<typeof createClientRegistry>;

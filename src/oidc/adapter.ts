@@ -1,0 +1,102 @@
+// oidc-provider's storage: one table keyed by (model, id), every lookup scoped by model.
+// Expired rows are treated as absent; deleting a row already gone is not an error; `consume`
+// is a single conditional UPDATE, so of many concurrent redemptions exactly one wins.
+// Clients are not stored here: the "Client" model reads the client registry.
+import { errors } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Prisma } from '../db/database.ts';
+
+export interface ClientSource {
+  providerMetadata(clientId: string): Promise<AdapterPayload | undefined>;
+}
+
+export type AdapterFactory = (model: string) => Adapter;
+
+export function createAdapterFactory(prisma: Prisma, clients: ClientSource): AdapterFactory {
+  const rows = prisma.oidcPayload;
+
+  class ClientAdapter implements Adapter {
+    find(id: string) {
+      return clients.providerMetadata(id);
+    }
+    async upsert() {
+      throw new Error('clients are managed with the admin CLI');
+    }
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async destroy() {}
+    async revokeByGrantId() {}
+    async consume() {}
+  }
+
+  class PrismaAdapter implements Adapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      const columns = {
+        payload: payload as object,
+        grantId: payload.grantId ?? null,
+        userCode: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      };
+      await rows.upsert({
+        where: { model_id: { model: this.model, id } },
+        create: { model: this.model, id, ...columns },
+        update: columns,
+      });
+    }
+
+    async find(id: string) {
+      return present(await rows.findUnique({ where: { model_id: { model: this.model, id } } }));
+    }
+
+    async findByUid(uid: string) {
+      return present(await rows.findFirst({ where: { model: this.model, uid } }));
+    }
+
+    async findByUserCode(userCode: string) {
+      return present(await rows.findFirst({ where: { model: this.model, userCode } }));
+    }
+
+    async consume(id: string) {
+      const { count } = await rows.updateMany({
+        where: { model: this.model, id, consumedAt: null },
+        data: { consumedAt: new Date() },
+      });
+      // Another request consumed it between oidc-provider's check and this update.
+      if (count === 0) throw new errors.InvalidGrant(`${this.model} already consumed`);
+    }
+
+    async destroy(id: string) {
+      await rows.deleteMany({ where: { model: this.model, id } });
+    }
+
+    async revokeByGrantId(grantId: string) {
+      await rows.deleteMany({ where: { model: this.model, grantId } });
+    }
+  }
+
+  const clientAdapter = new ClientAdapter();
+  return (model) => (model === 'Client' ? clientAdapter : new PrismaAdapter(model));
+}
+
+function present(row: { payload: unknown; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined {
+  if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
+  const payload = row.payload as AdapterPayload;
+  return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
+}
+
+/** oidc-provider never deletes expired rows itself. Returns how many were removed. */
+export async function deleteExpiredPayloads(prisma: Prisma, now = new Date()): Promise<number> {
+  const { count } = await prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
+  return count;
+}

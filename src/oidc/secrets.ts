@@ -1,0 +1,25 @@
+// Server-wide secrets generated on first start and shared by every replica through the database.
+import { hkdfSync, randomBytes } from 'node:crypto';
+import type { Prisma } from '../db/database.ts';
+
+const COOKIE_KEYS = 'cookie-keys';
+
+export interface ServerSecrets {
+  /** Keys that sign cookies, newest first (Koa/keygrip signs with the first, accepts all). */
+  cookieKeys: string[];
+  /** A key for one purpose (CSRF tokens, …), derived from the newest cookie key. */
+  derive(purpose: string): Buffer;
+}
+
+export async function loadServerSecrets(prisma: Prisma): Promise<ServerSecrets> {
+  const fresh = JSON.stringify([randomBytes(32).toString('base64url')]);
+  // Replicas starting together: the first insert wins, everyone reads the winner.
+  await prisma.serverSecret.createMany({ data: [{ name: COOKIE_KEYS, value: fresh }], skipDuplicates: true });
+  const row = await prisma.serverSecret.findUniqueOrThrow({ where: { name: COOKIE_KEYS } });
+  const cookieKeys = JSON.parse(row.value) as string[];
+  const master = Buffer.from(cookieKeys[0]!, 'base64url');
+  return {
+    cookieKeys,
+    derive: (purpose) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `sesame ${purpose}`, 32)),
+  };
+}
