@@ -1,0 +1,57 @@
+// Composes the Koa app: request ids and logs, security headers, language, error pages, our
+// routes (assets, health, hosted pages), then oidc-provider for every protocol endpoint.
+import Koa from 'koa';
+import Router from '@koa/router';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from './log.ts';
+import type { Views } from './http/views.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { errorPages } from './http/errors.ts';
+import { registerInteractionRoutes } from './interactions/index.ts';
+import type { InteractionDeps } from './interactions/index.ts';
+import type { ProviderHost } from './oidc/host.ts';
+
+export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
+  issuer: string;
+  trustProxy: boolean;
+  cookieKeys: string[];
+  log: Logger;
+  views: Views;
+  host: ProviderHost;
+  /** Answers whether the database is reachable, for /healthz. */
+  healthy(): Promise<boolean>;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const { log, views, host } = deps;
+  const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    ctx.state.requestId = randomBytes(6).toString('hex');
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      log.debug({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  });
+  app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
+  app.use(views.middleware);
+  app.use(errorPages(log, views));
+  app.use(views.assets);
+
+  const router = new Router();
+  router.get('/healthz', async (ctx) => {
+    const ok = await deps.healthy().catch(() => false);
+    ctx.status = ok ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: ok ? 'ok' : 'unavailable' };
+  });
+  registerInteractionRoutes(router, { ...deps, provider: host.current });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  app.use(host.middleware);
+  return app;
+}

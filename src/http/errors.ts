@@ -1,0 +1,68 @@
+// Our own errors carry a stable code and a status; one middleware turns any error thrown by our
+// routes into a page. People see a short generic message and a reference; details go to the log.
+import { errors as oidcErrors } from 'oidc-provider';
+import type Koa from 'koa';
+import type { Logger } from '../log.ts';
+import { BusyError } from './limiter.ts';
+import type { MessageKey } from '../i18n/index.ts';
+import type { Views } from './views.ts';
+
+export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'busy' | 'expired';
+
+const STATUS: Record<AppErrorCode, number> = {
+  bad_request: 400,
+  forbidden: 403,
+  not_found: 404,
+  busy: 503,
+  expired: 400,
+};
+
+const MESSAGE: Record<Exclude<AppErrorCode, 'expired'>, MessageKey> = {
+  bad_request: 'error.generic',
+  forbidden: 'error.forbidden',
+  not_found: 'error.not-found',
+  busy: 'error.busy',
+};
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  readonly status: number;
+
+  constructor(code: AppErrorCode, detail?: string) {
+    super(detail ?? code);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+function classify(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof BusyError) return new AppError('busy');
+  if (error instanceof oidcErrors.SessionNotFound) return new AppError('expired', error.error_description);
+  const status = (error as { status?: number; expose?: boolean }).status;
+  if (status === 404) return new AppError('not_found');
+  if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) return new AppError('bad_request');
+  return undefined;
+}
+
+export function errorPages(log: Logger, views: Views): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+    } catch (error) {
+      const known = classify(error);
+      const requestId = ctx.state.requestId as string;
+      if (!known) log.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
+      else if (known.code !== 'not_found') log.info({ requestId, code: known.code, detail: known.message, path: ctx.path }, 'request refused');
+      const status = known?.status ?? 500;
+      if (known?.code === 'busy') ctx.set('Retry-After', '5');
+      if (known?.code === 'expired') {
+        views.render(ctx, 'expired', {}, status);
+      } else {
+        views.render(ctx, 'error', { message: ctx.state.t(known ? MESSAGE[known.code as keyof typeof MESSAGE] : 'error.generic'), requestId }, status);
+      }
+    }
+  };
+}

@@ -1,0 +1,50 @@
+// Puts the current interaction on the context, with the client's name and the person's language.
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { Csrf } from '../http/csrf.ts';
+import type { Views } from '../http/views.ts';
+import type { UserService } from '../accounts/users.ts';
+import { AppError } from '../http/errors.ts';
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  views: Views;
+  csrf: Csrf;
+  users: UserService;
+}
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export interface InteractionState {
+  details: Interaction;
+  provider: Provider;
+  clientName: string;
+}
+
+export function loadInteraction({ provider: current, views }: InteractionDeps): Koa.Middleware {
+  return async (ctx, next) => {
+    const provider = current();
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params.uid) throw new AppError('expired', 'interaction uid mismatch');
+    views.localize(ctx, details.params.ui_locales as string | undefined);
+    const clientId = details.params.client_id as string;
+    const client = await provider.Client.find(clientId);
+    ctx.state.interaction = { details, provider, clientName: client?.clientName ?? clientId } satisfies InteractionState;
+    await next();
+  };
+}
+
+/** Reports the step's result to the provider and follows it with a 303 (never 307: RFC 9700 §4.12). */
+export async function finishInteraction(ctx: Koa.Context, result: InteractionResults, merge = false): Promise<void> {
+  const { provider } = ctx.state.interaction as InteractionState;
+  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+/** Back to the page for whatever the provider wants now. */
+export function showCurrentStep(ctx: Koa.Context): void {
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${(ctx.state.interaction as InteractionState).details.uid}`);
+}

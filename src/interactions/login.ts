@@ -1,0 +1,43 @@
+// The login step: e-mail and password. Unknown e-mail, wrong password and disabled account get
+// the same page, status and timing (see accounts/users.ts#authenticate).
+import type Koa from 'koa';
+import { z } from 'zod';
+import type { InteractionDeps, InteractionState } from './interaction.ts';
+import { finishInteraction, showCurrentStep } from './interaction.ts';
+
+const loginForm = z.object({
+  csrf: z.string(),
+  email: z.string().trim().min(1).max(254),
+  password: z.string().min(1).max(4096),
+});
+
+export function showLogin(deps: InteractionDeps) {
+  return async (ctx: Koa.Context) => {
+    const { details } = ctx.state.interaction as InteractionState;
+    const hint = details.params.login_hint;
+    renderLogin(ctx, deps, { email: typeof hint === 'string' ? hint.slice(0, 254) : '' });
+  };
+}
+
+export function submitLogin(deps: InteractionDeps) {
+  return async (ctx: Koa.Context) => {
+    const { details } = ctx.state.interaction as InteractionState;
+    if (details.prompt.name !== 'login') return showCurrentStep(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    deps.csrf.verify(ctx, body.csrf);
+    const form = loginForm.safeParse(body);
+    const email = typeof body.email === 'string' ? body.email.trim().slice(0, 254) : '';
+    if (!form.success) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.invalid') }, 400);
+
+    const user = await deps.users.authenticate(form.data.email, form.data.password);
+    if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
+
+    deps.csrf.renew(ctx);
+    await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd'] } });
+  };
+}
+
+function renderLogin(ctx: Koa.Context, { views, csrf }: InteractionDeps, model: { email: string; error?: string }, status = 200) {
+  const { details, clientName } = ctx.state.interaction as InteractionState;
+  views.render(ctx, 'login', { ...model, uid: details.uid, clientName, csrf: csrf.token(ctx) }, status);
+}

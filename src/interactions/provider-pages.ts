@@ -1,0 +1,63 @@
+// The pages oidc-provider renders itself (its errors, the logout confirmation, the signed-out
+// page), drawn with our templates in the person's language.
+import { errors } from 'oidc-provider';
+import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
+import type { ProviderPages } from '../oidc/provider.ts';
+import type { Views } from '../http/views.ts';
+import type { MessageKey } from '../i18n/index.ts';
+import type { Logger } from '../log.ts';
+
+const CLIENT_ERRORS = new Set(['invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'invalid_client_metadata']);
+const REQUEST_ERRORS = new Set([
+  'invalid_request',
+  'invalid_scope',
+  'unsupported_response_type',
+  'unsupported_response_mode',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'registration_not_supported',
+  'invalid_target',
+]);
+
+function messageFor(error: string): MessageKey {
+  if (CLIENT_ERRORS.has(error)) return 'error.client';
+  if (REQUEST_ERRORS.has(error)) return 'error.request';
+  return 'error.generic';
+}
+
+export function createProviderPages(views: Views, log: Logger): ProviderPages {
+  return {
+    async renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error) {
+      const status = ctx.status >= 400 ? ctx.status : 400;
+      if (error instanceof errors.SessionNotFound) return views.render(ctx, 'expired', {}, status);
+      const requestId = ctx.state.requestId as string;
+      log.info({ requestId, error: out.error, description: out.error_description, path: ctx.path }, 'protocol error shown to a person');
+      views.render(
+        ctx,
+        'error',
+        {
+          message: ctx.state.t(messageFor(out.error)),
+          // oidc-provider's own wording, meant for the relying app's developers (never secrets).
+          details: out.error === 'server_error' ? undefined : { error: out.error, description: out.error_description },
+          requestId,
+        },
+        status,
+      );
+    },
+
+    async logoutSource(ctx: KoaContextWithOIDC) {
+      // The confirmation form posts to the provider's confirm endpoint with its xsrf secret;
+      // we draw it ourselves so both buttons live inside one plain form.
+      const clientName = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
+      views.render(ctx, 'logout', {
+        action: ctx.oidc.urlFor('end_session_confirm'),
+        xsrf: ctx.oidc.session?.state?.secret,
+        clientName,
+      });
+    },
+
+    async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+      views.render(ctx, 'signed-out', { clientName: ctx.oidc.client?.clientName });
+    },
+  };
+}

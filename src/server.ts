@@ -1,0 +1,124 @@
+// The composition root: builds Sésame's object graph once, from settings and an open database.
+// main.ts runs it; the tests build the very same graph with their own settings.
+import type Koa from 'koa';
+import { createServer as createHttpServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { Logger } from './log.ts';
+import { createApp } from './app.ts';
+import { createPasswordHasher } from './accounts/passwords.ts';
+import { createUserService } from './accounts/users.ts';
+import type { UserService } from './accounts/users.ts';
+import { createClientRegistry } from './clients/registry.ts';
+import type { ClientRegistry } from './clients/registry.ts';
+import { createCsrf } from './http/csrf.ts';
+import { createViews } from './http/views.ts';
+import { createProviderPages } from './interactions/provider-pages.ts';
+import { createAdapterFactory, deleteExpiredPayloads } from './oidc/adapter.ts';
+import { createFindAccount } from './oidc/account.ts';
+import { createProviderHost } from './oidc/host.ts';
+import type { ProviderHost } from './oidc/host.ts';
+import { createKeyStore } from './oidc/keys.ts';
+import type { KeyStore } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { loadServerSecrets } from './oidc/secrets.ts';
+
+export interface Sesame {
+  app: Koa;
+  host: ProviderHost;
+  users: UserService;
+  clients: ClientRegistry;
+  keys: KeyStore;
+  /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL. */
+  cleanup(): Promise<void>;
+  /** Starts listening; resolves with the bound address. */
+  listen(port?: number, hostname?: string): Promise<{ server: Server; url: string }>;
+  /** Stops background jobs and the HTTP server (not the database, which the caller opened). */
+  close(): Promise<void>;
+}
+
+export async function createSesame({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<Sesame> {
+  const { prisma } = db;
+  const secrets = await loadServerSecrets(prisma);
+  const keys = createKeyStore(prisma);
+  const created = await keys.ensure();
+  if (created.length) log.info({ kids: created }, 'generated signing keys');
+
+  const users = createUserService(prisma, createPasswordHasher(config.argon2));
+  const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
+  const views = createViews({ brandName: config.brandName, cache: config.env === 'production' });
+  const csrf = createCsrf({ key: secrets.derive('csrf'), issuer: config.issuer });
+  const pages = createProviderPages(views, log);
+  const adapter = createAdapterFactory(prisma, clients);
+  const findAccount = createFindAccount(users);
+
+  const host = await createProviderHost({
+    keys,
+    idTokenTtl: config.ttl.idToken,
+    refreshIntervalSeconds: config.keyRefreshInterval,
+    log,
+    build: (jwks) =>
+      createProvider({
+        config,
+        adapter,
+        jwks,
+        cookieKeys: secrets.cookieKeys,
+        findAccount,
+        pages,
+        onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
+      }),
+  });
+
+  const app = createApp({
+    issuer: config.issuer,
+    trustProxy: config.trustProxy,
+    cookieKeys: secrets.cookieKeys,
+    log,
+    views,
+    csrf,
+    users,
+    host,
+    healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
+  });
+
+  const cleanup = async () => {
+    const payloads = await deleteExpiredPayloads(prisma);
+    const retiredKeys = await keys.pruneRetired(new Date(), config.ttl.idToken);
+    if (payloads || retiredKeys) log.info({ payloads, retiredKeys }, 'deleted expired rows');
+  };
+  const cleanupTimer = setInterval(() => {
+    cleanup().catch((error) => log.error({ err: error }, 'cleanup failed'));
+  }, config.cleanupInterval * 1000);
+  cleanupTimer.unref();
+
+  let server: Server | undefined;
+  return {
+    app,
+    host,
+    users,
+    clients,
+    keys,
+    cleanup,
+    async listen(port = config.port, hostname = config.host) {
+      server = createHttpServer(app.callback());
+      // Keep idle connections open a little longer than typical load balancers (60 s).
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, hostname, () => resolve());
+      });
+      const { port: bound } = server.address() as AddressInfo;
+      return { server, url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${bound}` };
+    },
+    async close() {
+      clearInterval(cleanupTimer);
+      host.stop();
+      if (server) {
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+    },
+  };
+}
