@@ -1,0 +1,50 @@
+// npm run admin -- <command>: Sésame's administration command line.
+// It works on the same settings (.env, environment) and database as the server, also while the
+// server runs. Every command accepts --help and --json.
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { ConfigError } from '../src/config.ts';
+import { DataDirBusyError } from '../src/db/embedded.ts';
+import { ClientError } from '../src/clients/registry.ts';
+import { DuplicateEmailError } from '../src/accounts/users.ts';
+import { registerClientCommands } from './admin/clients.ts';
+import { registerUserCommands } from './admin/users.ts';
+import { registerKeyCommands } from './admin/keys.ts';
+import { UsageError } from './admin/shared.ts';
+
+const program = new Command('npm run admin --')
+  .description('Sésame administration: relying apps (clients), accounts (users) and signing keys')
+  .showHelpAfterError()
+  .exitOverride();
+registerClientCommands(program);
+registerUserCommands(program);
+registerKeyCommands(program);
+
+function explain(error: unknown): string | undefined {
+  if (error instanceof ZodError) {
+    return error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n');
+  }
+  if (
+    error instanceof UsageError ||
+    error instanceof ClientError ||
+    error instanceof DuplicateEmailError ||
+    error instanceof ConfigError ||
+    error instanceof DataDirBusyError
+  ) {
+    return error.message;
+  }
+  return undefined;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help).
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    const message = explain(error);
+    console.error(`error: ${message ?? `unexpected failure: ${(error as Error).message}`}`);
+    process.exitCode = error instanceof UsageError ? 2 : message ? 1 : 70;
+  }
+}

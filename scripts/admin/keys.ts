@@ -1,0 +1,46 @@
+// `admin keys …`: the signing keys every replica publishes and signs with.
+import type { Command } from 'commander';
+import { describeKeys, SIGNING_ALGORITHMS } from '../../src/oidc/keys.ts';
+import type { SigningAlgorithm } from '../../src/oidc/keys.ts';
+import { withContext } from './context.ts';
+import { emit, table } from './output.ts';
+import { collect, parseDuration, UsageError } from './shared.ts';
+
+export function registerKeyCommands(program: Command) {
+  const keys = program.command('keys').description('list and rotate token-signing keys');
+
+  keys
+    .command('list')
+    .description('list signing keys and their state (pending, active, retiring, retired)')
+    .option('--json', 'print JSON')
+    .action((options) =>
+      withContext(async ({ keys: store, config }) => {
+        const views = describeKeys(await store.list(), new Date(), config.ttl.idToken);
+        emit(options.json, views, () =>
+          table(
+            ['KID', 'ALG', 'STATUS', 'CREATED', 'SIGNS FROM', 'PUBLISHED UNTIL'],
+            views.map((v) => [v.kid, v.alg, v.status, v.createdAt, v.activatesAt, v.publishedUntil ?? (v.status === 'retired' ? '-' : 'while in use')]),
+          ),
+        );
+      }),
+    );
+
+  keys
+    .command('rotate')
+    .description('add new signing keys: published at once, signing after --activate-in; old keys stay published until their tokens expire')
+    .option('--alg <alg>', `only this algorithm (repeatable): ${SIGNING_ALGORITHMS.join(', ')}`, collect, [])
+    .option('--activate-in <duration>', 'delay before the new keys sign, e.g. 0, 30m, 1h (default 1h: every replica and relying app sees them first)', '1h')
+    .option('--json', 'print JSON')
+    .action((options) => {
+      const algs = (options.alg as string[]).length ? (options.alg as string[]) : [...SIGNING_ALGORITHMS];
+      for (const alg of algs) if (!(SIGNING_ALGORITHMS as readonly string[]).includes(alg)) throw new UsageError(`unknown algorithm "${alg}": use ${SIGNING_ALGORITHMS.join(', ')}`);
+      const activatesAt = new Date(Date.now() + parseDuration(options.activateIn) * 1000);
+      return withContext(async ({ keys: store, audit }) => {
+        const created = await store.rotate(algs as SigningAlgorithm[], activatesAt);
+        for (const key of created) await audit('key.rotate', key.kid, { alg: key.alg, activatesAt });
+        emit(options.json, created.map((key) => ({ ...key, activates_at: activatesAt })), () =>
+          `${table(['KID', 'ALG', 'SIGNS FROM'], created.map((key) => [key.kid, key.alg, activatesAt]))}\n\nNew keys are published now and start signing at ${activatesAt.toISOString()}.`,
+        );
+      });
+    });
+}

@@ -1,0 +1,97 @@
+// `admin users …`: create and manage local accounts.
+import type { Command } from 'commander';
+import type { User } from '../../src/accounts/users.ts';
+import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
+import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
+import { withContext } from './context.ts';
+import { details, emit, table } from './output.ts';
+import { readStdin, UsageError } from './shared.ts';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function describe(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    email_verified: user.emailVerified,
+    given_name: user.givenName,
+    family_name: user.familyName,
+    has_password: user.passwordHash !== null,
+    status: user.disabledAt ? 'disabled' : 'enabled',
+    created_at: user.createdAt,
+  };
+}
+
+export function registerUserCommands(program: Command) {
+  const users = program.command('users').description('create and manage people’s accounts');
+
+  users
+    .command('add')
+    .description('create an account')
+    .requiredOption('--email <email>', 'the e-mail address they sign in with')
+    .option('--password <password>', 'initial password (visible in shell history: prefer --password-stdin)')
+    .option('--password-stdin', 'read the initial password from standard input')
+    .option('--verified', 'mark the e-mail address as verified', false)
+    .option('--given-name <name>', 'given (first) name')
+    .option('--family-name <name>', 'family (last) name')
+    .option('--json', 'print JSON')
+    .action(async (options) => {
+      const email = String(options.email).trim();
+      if (!EMAIL.test(email) || email.length > 254) throw new UsageError(`"${email}" is not an e-mail address`);
+      if (options.password !== undefined && options.passwordStdin) throw new UsageError('use either --password or --password-stdin, not both');
+      const password: string | undefined = options.passwordStdin ? await readStdin() : options.password;
+      const problem = password === undefined ? null : passwordProblem(password);
+      if (problem === 'too-short') throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+      if (problem === 'too-long') throw new UsageError(`the password must have at most ${MAX_PASSWORD_LENGTH} characters`);
+      await withContext(async ({ users: service, audit }) => {
+        const user = describe(
+          await service.create({ email, password, emailVerified: options.verified, givenName: options.givenName, familyName: options.familyName }),
+        );
+        await audit('user.add', user.id, { email: user.email });
+        emit(options.json, user, () =>
+          [
+            'Account created.',
+            details([
+              ['id', user.id],
+              ['e-mail', user.email],
+              ['verified', user.email_verified ? 'yes' : 'no'],
+              ['name', [user.given_name, user.family_name].filter(Boolean).join(' ') || undefined],
+              ['password', user.has_password ? 'set' : 'none (cannot sign in with a password)'],
+            ]),
+          ].join('\n'),
+        );
+      });
+    });
+
+  users
+    .command('list')
+    .description('list accounts')
+    .option('--json', 'print JSON')
+    .action((options) =>
+      withContext(async ({ users: service }) => {
+        const all = (await service.list()).map(describe);
+        emit(options.json, all, () =>
+          table(
+            ['ID', 'E-MAIL', 'VERIFIED', 'NAME', 'PASSWORD', 'STATUS', 'CREATED'],
+            all.map((u) => [u.id, u.email, u.email_verified ? 'yes' : 'no', [u.given_name, u.family_name].filter(Boolean).join(' '), u.has_password ? 'yes' : 'no', u.status, u.created_at]),
+          ),
+        );
+      }),
+    );
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    users
+      .command(`${name} <id-or-email>`)
+      .description(disabled ? 'stop an account from signing in; its tokens stop working' : 'allow a disabled account again')
+      .option('--json', 'print JSON')
+      .action((idOrEmail: string, options) =>
+        withContext(async ({ users: service, audit }) => {
+          const found = idOrEmail.includes('@') ? await service.findByEmail(idOrEmail) : await service.findById(idOrEmail);
+          if (!found) throw new UsageError(`no account "${idOrEmail}"`);
+          const user = describe((await service.setDisabled(found.id, disabled))!);
+          await audit(`user.${name}`, user.id);
+          emit(options.json, user, () => `Account ${user.email} (${user.id}) is now ${user.status}.`);
+        }),
+      );
+  }
+}
