@@ -1,0 +1,63 @@
+// Starts the real Sésame on an ephemeral port against a test store, built exactly as main.ts
+// builds it, with its logs captured so tests can read them.
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.ts';
+import type { Config, Env } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import type { Database } from '../../src/db/database.ts';
+import { createLogger } from '../../src/log.ts';
+import { createSesame } from '../../src/server.ts';
+import type { Sesame } from '../../src/server.ts';
+import type { TestStore } from './stores.ts';
+
+export interface TestServer {
+  issuer: string;
+  config: Config;
+  db: Database;
+  sesame: Sesame;
+  /** Every log line written so far. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Fast argon2 for tests: the same algorithm, a fraction of the cost. */
+export const TEST_ENV: Env = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', LOG_LEVEL: 'debug' };
+
+export async function startServer(store: TestStore, overrides: Env = {}): Promise<TestServer> {
+  const port = await freePort();
+  const config = loadConfig({ ...TEST_ENV, ...store.env, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, ...overrides });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const log = createLogger({ level: config.logLevel, destination });
+  const db = await openDatabase(config.database, { migrate: true });
+  const sesame = await createSesame({ config, db, log });
+  await sesame.listen();
+  return {
+    issuer: config.issuer,
+    config,
+    db,
+    sesame,
+    logs,
+    async stop() {
+      await sesame.close();
+      await db.close();
+    },
+  };
+}
