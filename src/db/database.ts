@@ -1,6 +1,7 @@
 // The Prisma client over PostgreSQL (DATABASE_URL) or the embedded PGlite (DATA_DIR), with the
 // migrations applied first when asked.
 import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import type { PoolConfig } from 'pg';
 import type { Config } from '../config.ts';
@@ -27,17 +28,33 @@ export interface OpenOptions {
   /** Maximum connections in the pool. */
   poolSize?: number;
   log?: (line: string) => void;
+  /** Called after every SQL statement Prisma runs (for the benchmark's query counts). */
+  onQuery?: (query: { query: string; duration: number }) => void;
 }
 
 export async function openDatabase(source: Config['database'], options: OpenOptions = {}): Promise<Database> {
-  const embedded = 'dataDir' in source ? await openEmbeddedStore(source.dataDir, { attach: options.attach }) : undefined;
+  let appliedMigrations: string[] = [];
+  const migrate = async (connection: PoolConfig) => {
+    if (options.migrate) appliedMigrations = await applyMigrations(connection, options.log);
+  };
+  // The embedded store's owner migrates before it lets anyone in; an attached process never does.
+  const embedded = 'dataDir' in source ? await openEmbeddedStore(source.dataDir, { attach: options.attach, prepare: migrate }) : undefined;
   const connection: PoolConfig = embedded ? embedded.connection : { connectionString: (source as { url: string }).url };
   const description = 'dataDir' in source ? `embedded (${source.dataDir})` : 'PostgreSQL';
   let pool: pg.Pool | undefined;
   try {
-    const appliedMigrations = options.migrate ? await applyMigrations(connection, options.log) : [];
-    pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    if (!embedded) await migrate(connection);
+    let adapter: PrismaPg | PrismaPGlite;
+    if (embedded?.pglite) {
+      adapter = new PrismaPGlite(embedded.pglite);
+    } else {
+      pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
+      adapter = new PrismaPg(pool);
+    }
+    const prisma = options.onQuery
+      ? new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+      : new PrismaClient({ adapter });
+    if (options.onQuery) (prisma as unknown as { $on(event: 'query', cb: (e: { query: string; duration: number }) => void): void }).$on('query', options.onQuery);
     const openPool = pool;
     return {
       prisma,
@@ -45,7 +62,7 @@ export async function openDatabase(source: Config['database'], options: OpenOpti
       appliedMigrations,
       async close() {
         await prisma.$disconnect();
-        await openPool.end();
+        await openPool?.end();
         await embedded?.close();
       },
     };

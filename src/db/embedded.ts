@@ -1,20 +1,21 @@
 // The embedded store: PostgreSQL compiled to WebAssembly (PGlite), with its files under DATA_DIR.
 //
-// PGlite is one in-process database that only its owner may open. The owner (the server, or the
-// admin CLI when no server runs) serves it on a Unix socket inside DATA_DIR, and everyone —
-// the owner included — talks to it through that socket with the ordinary PostgreSQL driver.
-// Going through one socket queue keeps each transaction whole: PGlite has a single backend, and
-// two in-process users could otherwise interleave statements inside each other's transactions.
-// A second process (the CLI while the server runs) finds the owner's socket and connects to it.
+// PGlite is one in-process database that only its owner may open (a pid lock file says who).
+// The owner (the server, or the admin CLI when no server runs) uses it in-process and also
+// serves it on a Unix socket inside DATA_DIR (pglite-wire.ts); a second process — the CLI while
+// the server runs — finds that socket and connects to it with the ordinary PostgreSQL driver.
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { PoolConfig } from 'pg';
+import { servePGlite } from './pglite-wire.ts';
 
 export interface EmbeddedStore {
   /** How to reach the database with node-postgres. */
   readonly connection: PoolConfig;
+  /** The database itself, in this process (owner only): the fastest and safest way to use it. */
+  readonly pglite?: PGlite;
   /** True when this process opened the files; false when it attached to a running owner. */
   readonly owner: boolean;
   close(): Promise<void>;
@@ -28,14 +29,29 @@ export class DataDirBusyError extends Error {
 }
 
 const SOCKET_NAME = '.s.PGSQL.5432';
+const PRIVATE_PORT = 5433;
+const PRIVATE_SOCKET_NAME = `.s.PGSQL.${PRIVATE_PORT}`;
 // Unix socket paths are limited to 107 bytes on Linux.
 const MAX_SOCKET_PATH = 107;
+const ATTACH_WAIT_MS = 15_000;
 
 /**
  * Opens the embedded database in `dataDir`, or attaches to the process that already has it open
  * when `attach` is allowed (the CLI does that; the server refuses to share its files).
  */
-export async function openEmbeddedStore(dataDir: string, { attach = false } = {}): Promise<EmbeddedStore> {
+export interface EmbeddedOptions {
+  /** Connect to the process that has DATA_DIR open instead of refusing. */
+  attach?: boolean;
+  /**
+   * Runs on the owner only, before anyone else can connect (migrations): PGlite has a single
+   * backend, so advisory locks cannot keep two processes from migrating at once.
+   */
+  prepare?: (connection: PoolConfig) => Promise<void>;
+  /** How long an attaching process waits for the owner's socket, or for a CLI owner to finish. */
+  attachWaitMs?: number;
+}
+
+export async function openEmbeddedStore(dataDir: string, { attach = false, prepare, attachWaitMs = ATTACH_WAIT_MS }: EmbeddedOptions = {}): Promise<EmbeddedStore> {
   const runDir = join(dataDir, 'run');
   const socketPath = join(runDir, SOCKET_NAME);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
@@ -44,24 +60,44 @@ export async function openEmbeddedStore(dataDir: string, { attach = false } = {}
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const connection: PoolConfig = { host: runDir, user: 'postgres', database: 'postgres' };
 
-  const lock = acquireLock(join(dataDir, 'sesame.lock'));
-  if (lock.heldBy !== undefined) {
+  // Another process may hold the lock while it is still starting (socket not up yet) or just
+  // stopping: wait for its socket, or for the lock to be free.
+  const deadline = Date.now() + attachWaitMs;
+  // Attach only to a server: another CLI command will be done in a moment, wait for it instead.
+  const role = attach ? 'cli' : 'server';
+  let lock = acquireLock(join(dataDir, 'sesame.lock'), role);
+  while (lock.heldBy !== undefined) {
     if (!attach) throw new DataDirBusyError(dataDir, lock.heldBy);
-    return { connection, owner: false, close: async () => {} };
+    if (lock.heldByRole === 'server' && (await accepts(socketPath))) return { connection, owner: false, close: async () => {} };
+    if (Date.now() > deadline) throw new DataDirBusyError(dataDir, lock.heldBy);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    lock = acquireLock(join(dataDir, 'sesame.lock'), role);
   }
 
   let db: PGlite | undefined;
   try {
     db = await PGlite.create(join(dataDir, 'pgdata'));
+    if (prepare) {
+      // A private socket (another "port") that attaching processes do not look for.
+      const privatePath = join(runDir, PRIVATE_SOCKET_NAME);
+      rmSync(privatePath, { force: true });
+      const setup = await servePGlite(db, privatePath);
+      try {
+        await prepare({ ...connection, port: PRIVATE_PORT });
+      } finally {
+        await setup.close();
+        rmSync(privatePath, { force: true });
+      }
+    }
     rmSync(socketPath, { force: true });
-    const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
-    await server.start();
+    const server = await servePGlite(db, socketPath);
     const pglite = db;
     return {
       connection,
+      pglite,
       owner: true,
       async close() {
-        await server.stop();
+        await server.close();
         await pglite.close();
         rmSync(socketPath, { force: true });
         lock.release();
@@ -76,6 +112,7 @@ export async function openEmbeddedStore(dataDir: string, { attach = false } = {}
 
 interface Lock {
   heldBy?: number;
+  heldByRole?: string;
   release(): void;
 }
 
@@ -85,11 +122,11 @@ const heldHere = new Set<string>();
  * A pid file taken with O_EXCL. A file left by a process that no longer runs is taken over; so is
  * one naming this very process but not taken by it (a container restarts with the same pid).
  */
-function acquireLock(path: string): Lock {
+function acquireLock(path: string, role: 'server' | 'cli'): Lock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${role}`);
       closeSync(fd);
       heldHere.add(path);
       return {
@@ -100,13 +137,25 @@ function acquireLock(path: string): Lock {
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      const [pidText = '', heldByRole] = readFileSync(path, 'utf8').trim().split(' ');
+      const pid = Number.parseInt(pidText, 10);
       const alive = pid === process.pid ? heldHere.has(path) : Number.isInteger(pid) && isRunning(pid);
-      if (alive) return { heldBy: pid, release: () => {} };
+      if (alive) return { heldBy: pid, heldByRole, release: () => {} };
       rmSync(path, { force: true });
     }
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function isRunning(pid: number): boolean {

@@ -9,6 +9,7 @@ import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { PoolConfig } from 'pg';
 
 export const prismaDir = fileURLToPath(new URL('../../prisma/', import.meta.url));
@@ -56,18 +57,43 @@ function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, log: (
   );
 }
 
-/** Applies every migration not yet applied; returns the names of those it applied. */
-export async function applyMigrations(connection: PoolConfig, log?: (line: string) => void): Promise<string[]> {
-  const factory = new PrismaPg(connection) as unknown as SqlMigrationAwareDriverAdapterFactory;
-  const engine = await openSchemaEngine(factory, log);
+/**
+ * Applies every migration not yet applied; returns the names of those it applied. Replicas that
+ * start together queue on the engine's advisory lock; one that waits too long tries again.
+ */
+export async function applyMigrations(connection: PoolConfig, log?: (line: string) => void, attempts = 6): Promise<string[]> {
+  if (await allApplied(connection)) return [];
+  for (let attempt = 1; ; attempt++) {
+    // Our own pool, ended afterwards: the engine's session-level advisory lock goes with it.
+    const pool = new pg.Pool({ ...connection, max: 1 });
+    const engine = await openSchemaEngine(new PrismaPg(pool) as unknown as SqlMigrationAwareDriverAdapterFactory, log);
+    try {
+      const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: readMigrationsList(), filters: noFilters });
+      return appliedMigrationNames;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'P1002' || attempt >= attempts) throw error;
+      log?.(`migration lock busy, attempt ${attempt} of ${attempts}`);
+    } finally {
+      engine.free();
+      await pool.end();
+    }
+  }
+}
+
+/** True when every local migration is recorded as applied: no need to start the schema engine. */
+async function allApplied(connection: PoolConfig): Promise<boolean> {
+  const client = new pg.Client(connection);
+  await client.connect();
   try {
-    const { appliedMigrationNames } = await engine.applyMigrations({
-      migrationsList: readMigrationsList(),
-      filters: noFilters,
-    });
-    return appliedMigrationNames;
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT migration_name AS name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
+    const applied = new Set(rows.map((row) => row.name));
+    return readMigrationsList().migrationDirectories.every((dir) => applied.has(dir.path));
+  } catch {
+    return false; // no _prisma_migrations table yet
   } finally {
-    engine.free();
+    await client.end();
   }
 }
 
