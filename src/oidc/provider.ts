@@ -86,9 +86,24 @@ export function createProvider({ config, adapter, jwks, cookieKeys, findAccount,
       // The development login pages are never served: Sésame has its own (src/interactions).
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Resource servers (confidential clients) may introspect any access token; refresh tokens,
+      // which only their own client ever presents, only by that client. Public clients only
+      // their own tokens.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) =>
+          token.clientId === client.clientId || (client.clientAuthMethod !== 'none' && token.kind !== 'RefreshToken'),
+      },
+      // A client revokes only its own tokens (RFC 7009 §2.1); another's are left alone.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       userinfo: { enabled: true },
+      // Pushed authorization requests (RFC 9126) and DPoP (RFC 9449) strengthen what a client
+      // chooses to use; neither is required.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: pages.logoutSource,
