@@ -48,3 +48,8 @@ try {
     process.exitCode = error instanceof UsageError ? 2 : message ? 1 : 70;
   }
 }
+
+// Leave as soon as the output is written: the wasm schema engine never clears its 10 s lock
+// timeout, which would otherwise keep every command alive 10 s after it has finished.
+for (const stream of [process.stdout, process.stderr]) await new Promise((done) => stream.write('', done));
+process.exit();

@@ -96,25 +96,44 @@ export class ConfigError extends Error {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+type Settings = z.output<typeof envSchema>;
+
+/** The settings that are valid on their own, so checks across settings can run beside the others. */
+function validSettings(env: Env): Partial<Settings> {
+  const entries = Object.entries(envSchema.shape).map(([key, schema]) => [key, schema.safeParse(env[key])] as const);
+  return Object.fromEntries(entries.flatMap(([key, result]) => (result.success ? [[key, result.data]] : [])));
+}
+
+function issuerOf(e: Partial<Settings>): string | undefined {
+  const issuer = e.ISSUER ?? (e.PORT === undefined ? undefined : `http://localhost:${e.PORT}`);
+  return issuer?.replace(/\/+$/, '');
+}
+
+function crossProblems(e: Partial<Settings>): string[] {
+  const problems: string[] = [];
+  const issuer = issuerOf(e);
+  const issuerUrl = issuer === undefined ? undefined : new URL(issuer);
+  if (issuerUrl?.search || issuerUrl?.hash) problems.push('ISSUER: must not have a query or a fragment');
+  if (e.NODE_ENV === 'production' && issuerUrl?.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuerUrl.hostname)) {
+    problems.push('ISSUER: must be https:// in production (plain http is only allowed for localhost)');
+  }
+  if (e.REFRESH_TOKEN_IDLE_TTL !== undefined && e.REFRESH_TOKEN_ABSOLUTE_TTL !== undefined && e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {
+    problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  return problems;
+}
+
 /** Parses settings from an environment-like object. Pure: tests call it with their own values. */
 export function loadConfig(env: Env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError([...problems, ...crossProblems(validSettings(env))]);
   }
   const e = parsed.data;
-  const problems: string[] = [];
-
-  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  const issuerUrl = new URL(issuer);
-  if (issuerUrl.search || issuerUrl.hash) problems.push('ISSUER: must not have a query or a fragment');
-  if (e.NODE_ENV === 'production' && issuerUrl.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuerUrl.hostname)) {
-    problems.push('ISSUER: must be https:// in production (plain http is only allowed for localhost)');
-  }
-  if (e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {
-    problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
-  }
+  const problems = crossProblems(e);
   if (problems.length) throw new ConfigError(problems);
+  const issuer = issuerOf(e)!;
 
   return Object.freeze({
     env: e.NODE_ENV,

@@ -111,7 +111,7 @@ export function registerClientCommands(program: Command) {
 
   clients
     .command('rotate-secret <client-id>')
-    .description('replace the secret of a confidential app (the old one stops working at once)')
+    .description('replace the secret of a confidential app (the old one stops working within CLIENT_CACHE_TTL seconds)')
     .option('--json', 'print JSON')
     .action((clientId, options) =>
       withContext(async ({ clients: registry, audit }) => {

@@ -100,6 +100,13 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
       return { client: toRecord(updated), secret };
     },
 
+    /** Throws what add() or update() would throw for this definition, and writes nothing. */
+    async check(input: ClientDefinition): Promise<void> {
+      const definition = clientDefinitionSchema.parse(input);
+      const clientId = definition.client_id ?? newClientId(definition.client_name);
+      await validate(clientId, { ...definition, client_id: clientId }, definition.public ? null : hashClientSecret(generateClientSecret()));
+    },
+
     async get(clientId: string): Promise<ClientRecord> {
       return toRecord(await findRow(clientId));
     },

@@ -76,9 +76,19 @@ export async function syncClients(registry: ClientRegistry, files: ClientFile[],
       actions.push({ action: prune ? 'remove' : 'orphaned', clientId: client.clientId, file: client.source.slice(5) });
     }
   }
+  // The provider's own checks too, before anything is written: a sync applies whole or not at all.
+  const byId = new Map(files.map((file) => [file.definition.client_id, file]));
+  const problems: string[] = [];
+  for (const item of actions) {
+    if (item.action !== 'create' && item.action !== 'update') continue;
+    await registry.check(byId.get(item.clientId)!.definition).catch((error: unknown) => {
+      if (!(error instanceof ClientError)) throw error;
+      problems.push(`${item.file}: ${error.message}`);
+    });
+  }
+  if (problems.length) throw new ClientError(`invalid client files, nothing was changed:\n  ${problems.join('\n  ')}`);
   if (dryRun) return actions;
 
-  const byId = new Map(files.map((file) => [file.definition.client_id, file]));
   for (const item of actions) {
     if (item.action === 'create') {
       const { definition, file } = byId.get(item.clientId)!;

@@ -1,5 +1,5 @@
 // English, the reference catalogue: fr.ts must have exactly these keys (the type checker and
-// src/i18n/catalogues.test.ts hold it to that). Placeholders are {name}.
+// src/i18n/i18n.test.ts hold it to that). Placeholders are {name}.
 export const en = {
   'common.cancel': 'Cancel',
 

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig, readEnvironment } from './config.ts';
+import type { Env } from './config.ts';
+
+function problemsOf(env: Env): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected the settings to be refused');
+}
+
+describe('loadConfig', () => {
+  it('starts with safe defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      host: '127.0.0.1',
+      issuer: 'http://localhost:3000',
+      database: { dataDir: resolve('./data') },
+      trustProxy: false,
+      brandName: 'Sésame',
+      logLevel: 'info',
+      ttl: {
+        accessToken: 3600,
+        idToken: 3600,
+        authorizationCode: 60,
+        clientCredentials: 600,
+        refreshTokenIdle: 14 * 86400,
+        refreshTokenAbsolute: 90 * 86400,
+        session: 12 * 3600,
+        interaction: 3600,
+      },
+      argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1, maxConcurrency: 4 },
+      clientCacheTtl: 5,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ttl)).toBe(true);
+  });
+
+  it('follows the issuer, the port and the database it is given', () => {
+    const config = loadConfig({ ISSUER: 'https://id.example.com/', PORT: '8080', DATABASE_URL: 'postgres://u@db.example/sesame', TRUST_PROXY: 'yes' });
+    expect(config.issuer).toBe('https://id.example.com');
+    expect(config.port).toBe(8080);
+    expect(config.database).toEqual({ url: 'postgres://u@db.example/sesame' });
+    expect(config.trustProxy).toBe(true);
+    expect(loadConfig({ PORT: '4000' }).issuer).toBe('http://localhost:4000');
+  });
+
+  it('reports every problem at once, cross-setting ones included', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://db.example/sesame',
+      TRUST_PROXY: 'maybe',
+      ACCESS_TOKEN_TTL: '0',
+      AUTHORIZATION_CODE_TTL: '3600',
+      NODE_ENV: 'production',
+      ISSUER: 'http://id.example.com',
+      REFRESH_TOKEN_IDLE_TTL: '100',
+      REFRESH_TOKEN_ABSOLUTE_TTL: '10',
+    });
+    const keys = problems.map((problem) => problem.split(':')[0]).sort();
+    expect(keys).toEqual([
+      'ACCESS_TOKEN_TTL',
+      'AUTHORIZATION_CODE_TTL',
+      'DATABASE_URL',
+      'ISSUER',
+      'PORT',
+      'REFRESH_TOKEN_IDLE_TTL',
+      'TRUST_PROXY',
+    ]);
+    expect(problems).toContain('TRUST_PROXY: must be true or false');
+    expect(problems).toContain('AUTHORIZATION_CODE_TTL: must be at most 600 (RFC 9700)');
+  });
+
+  it('names every problem in its message, one per line', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' })).toThrow(/Invalid configuration:\n {2}- PORT: .*\n {2}- LOG_LEVEL: /);
+  });
+
+  it('refuses a plain-http issuer in production, except on localhost', () => {
+    expect(problemsOf({ NODE_ENV: 'production', ISSUER: 'http://id.example.com' })).toEqual([
+      'ISSUER: must be https:// in production (plain http is only allowed for localhost)',
+    ]);
+    for (const issuer of ['https://id.example.com', 'http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000']) {
+      expect(loadConfig({ NODE_ENV: 'production', ISSUER: issuer }).issuer).toBe(issuer);
+    }
+    expect(loadConfig({ NODE_ENV: 'development', ISSUER: 'http://id.example.com' }).issuer).toBe('http://id.example.com');
+  });
+
+  it('refuses an issuer that is not an http(s) URL, or has a query or a fragment', () => {
+    expect(problemsOf({ ISSUER: 'ftp://id.example.com' })).toEqual(['ISSUER: must be an http(s) URL']);
+    expect(problemsOf({ ISSUER: 'https://id.example.com/?tenant=1' })).toEqual(['ISSUER: must not have a query or a fragment']);
+    expect(problemsOf({ ISSUER: 'https://id.example.com/#x' })).toEqual(['ISSUER: must not have a query or a fragment']);
+  });
+
+  it('refuses a refresh-token idle lifetime longer than the absolute one', () => {
+    expect(problemsOf({ REFRESH_TOKEN_IDLE_TTL: '7200', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' })).toEqual([
+      'REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL',
+    ]);
+    expect(problemsOf({ REFRESH_TOKEN_IDLE_TTL: String(100 * 86400) })).toEqual([
+      'REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL',
+    ]);
+    expect(loadConfig({ REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' }).ttl.refreshTokenIdle).toBe(3600);
+  });
+
+  it('refuses argon2 settings below the OWASP floor', () => {
+    expect(problemsOf({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '0' }).map((p) => p.split(':')[0])).toEqual([
+      'ARGON2_MEMORY_KIB',
+      'ARGON2_TIME_COST',
+    ]);
+  });
+});
+
+describe('readEnvironment', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('reads .env from the working directory, the environment winning over the file', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sesame-env-'));
+    writeFileSync(join(dir, '.env'), ['# settings', 'PORT=4100', 'BRAND_NAME="Acme ID"', 'LOG_LEVEL=warn', ''].join('\n'));
+    vi.stubEnv('LOG_LEVEL', 'error');
+    vi.stubEnv('PORT', undefined);
+    vi.stubEnv('BRAND_NAME', undefined);
+
+    const env = readEnvironment(dir);
+    expect(env).toMatchObject({ PORT: '4100', BRAND_NAME: 'Acme ID', LOG_LEVEL: 'error' });
+    const config = loadConfig(env);
+    expect(config).toMatchObject({ port: 4100, brandName: 'Acme ID', logLevel: 'error', issuer: 'http://localhost:4100' });
+  });
+
+  it('is the environment alone when there is no .env', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sesame-env-'));
+    vi.stubEnv('BRAND_NAME', 'From the environment');
+    expect(readEnvironment(dir).BRAND_NAME).toBe('From the environment');
+  });
+});
