@@ -25,7 +25,8 @@ export class Browser {
 
   constructor(origin: string, headers: Record<string, string> = {}) {
     this.origin = origin;
-    this.headers = headers;
+    // What a browser sends on navigation: some endpoints answer JSON to anything else.
+    this.headers = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8', ...headers };
   }
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
