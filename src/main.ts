@@ -1,11 +1,14 @@
 // Start-up: read the settings, open (and migrate) the database, build Sésame, listen, and shut
 // down cleanly on SIGINT/SIGTERM.
 import { ConfigError, loadConfig, readEnvironment } from './config.ts';
+import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import type { Database } from './db/database.ts';
 import { createLogger } from './log.ts';
 import { createSesame } from './server.ts';
+import type { Sesame } from './server.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig(readEnvironment());
 } catch (error) {
@@ -16,22 +19,31 @@ try {
 
 const log = createLogger({ level: config.logLevel });
 const started = performance.now();
-const db = await openDatabase(config.database, { migrate: true, log: (line) => log.debug({ engine: line }, 'schema engine') });
-if (db.appliedMigrations.length) log.info({ migrations: db.appliedMigrations }, 'applied database migrations');
-
-const sesame = await createSesame({ config, db, log });
-const { url } = await sesame.listen();
-log.info({ url, issuer: config.issuer, database: db.description, ms: Math.round(performance.now() - started) }, `Sésame is listening on ${url} — discovery at ${config.issuer}/.well-known/openid-configuration`);
+let db: Database | undefined;
+let sesame: Sesame;
+try {
+  db = await openDatabase(config.database, { migrate: true, log: (line) => log.debug({ engine: line }, 'schema engine') });
+  if (db.appliedMigrations.length) log.info({ migrations: db.appliedMigrations }, 'applied database migrations');
+  sesame = await createSesame({ config, db, log });
+  const { url } = await sesame.listen();
+  log.info(
+    { url, issuer: config.issuer, database: db.description, ms: Math.round(performance.now() - started) },
+    `Sésame is listening on ${url} — discovery: ${config.issuer}/.well-known/openid-configuration`,
+  );
+} catch (error) {
+  log.fatal({ err: error }, `Sésame could not start: ${(error as Error).message}`);
+  await db?.close().catch(() => {});
+  process.exit(1);
+}
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => process.exit(1), 10_000);
-  force.unref();
+  setTimeout(() => process.exit(1), 10_000).unref();
   await sesame.close();
-  await db.close();
+  await db!.close();
   process.exit(0);
 };
 process.on('SIGINT', () => void stop('SIGINT'));
