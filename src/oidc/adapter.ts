@@ -46,6 +46,7 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        accountId: payload.accountId ?? null,
         expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
       await rows.upsert({
