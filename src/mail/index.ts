@@ -1,0 +1,127 @@
+// Outgoing e-mail. send() renders the message and records it in mail_messages, then returns: a
+// slow or failing SendGrid never holds up (or reveals anything through the timing of) the request
+// that asked for it. A background worker in every replica claims due messages, hands them to the
+// transport and retries failures with exponential back-off until maxAttempts. Logs name the
+// recipient and kind, never a body: bodies hold single-use links.
+import type { Config } from '../config.ts';
+import type { Prisma } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+import { createOutboxTransport } from './outbox.ts';
+import { createMailQueue } from './queue.ts';
+import type { ClaimedMail } from './queue.ts';
+import { createMailRenderer } from './render.ts';
+import { createSendGridTransport } from './sendgrid.ts';
+import { describeDeliveryError } from './transport.ts';
+import type { Transport } from './transport.ts';
+
+export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account';
+
+export interface MailRequest {
+  kind: MailKind;
+  to: string;
+  locale: 'en' | 'fr';
+  /** Per kind: verify-email {link, name?}; reset-password {link}; password-changed {resetLink};
+   *  already-registered {signInLink, resetLink}; link-account {link, provider}. Links are absolute, under the issuer. */
+  values: Record<string, string>;
+}
+
+export interface Mailer {
+  /** Records the rendered message and returns at once; delivery happens in the background,
+   *  with retries. Never throws because delivery is failing. */
+  send(request: MailRequest): Promise<void>;
+  /** Delivers every message that is due now; returns how many were attempted (worker + tests). */
+  deliverDue(): Promise<number>;
+  /** Background worker: polls every few seconds and is kicked by send(). */
+  start(): void;
+  /** Waits for an attempt in progress. */
+  stop(): Promise<void>;
+  /** Deletes delivered and abandoned messages older than `days`; returns how many. */
+  deleteDelivered(days: number): Promise<number>;
+  readonly transport: 'sendgrid' | 'outbox';
+}
+
+const POLL_INTERVAL_MS = 5000;
+const BATCH_SIZE = 10;
+
+export function createMailer({ prisma, config, log }: { prisma: Prisma; config: Config; log: Logger }): Mailer {
+  const { mail } = config;
+  const transport: Transport = mail.sendgrid
+    ? createSendGridTransport({ ...mail.sendgrid, from: mail.from, timeoutSeconds: mail.timeout })
+    : createOutboxTransport({ dir: mail.outboxDir });
+  const render = createMailRenderer({ brand: config.brandName, issuer: config.issuer });
+  // Longer than the slowest attempt can last, so no other replica takes a message being sent.
+  const queue = createMailQueue(prisma, { leaseSeconds: 2 * mail.timeout + 60, retryDelay: mail.retryDelay, maxAttempts: mail.maxAttempts });
+
+  const attempt = async (message: ClaimedMail) => {
+    const about = { mailId: String(message.id), to: message.to, kind: message.kind, attempts: message.attempts };
+    let details: Record<string, string>;
+    try {
+      details = await transport.deliver(message);
+    } catch (error) {
+      const reason = describeDeliveryError(error);
+      if ((await queue.markFailed(message, reason)) === 'failed') log.error({ ...about, reason }, 'e-mail could not be delivered; giving up');
+      else log.warn({ ...about, reason }, 'e-mail delivery failed; will retry');
+      return;
+    }
+    await queue.markSent(message);
+    log.info({ ...about, transport: transport.name, subject: message.subject, ...details }, 'e-mail delivered');
+  };
+
+  /** Claims and attempts batches until nothing is due (or `proceed` says stop). */
+  const drain = async (proceed: () => boolean) => {
+    let attempted = 0;
+    while (proceed()) {
+      const batch = await queue.claimDue(BATCH_SIZE);
+      if (!batch.length) break;
+      const results = await Promise.allSettled(batch.map(attempt));
+      attempted += batch.length;
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+    return attempted;
+  };
+
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> | undefined;
+  let kickedAgain = false;
+  const kick = () => {
+    if (!running) return;
+    if (current) {
+      kickedAgain = true;
+      return;
+    }
+    current = (async () => {
+      do {
+        kickedAgain = false;
+        await drain(() => running).catch((error: unknown) => log.error({ err: error }, 'e-mail worker failed'));
+      } while (kickedAgain && running);
+    })().finally(() => {
+      current = undefined;
+    });
+  };
+
+  return {
+    transport: transport.name,
+    async send(request) {
+      const rendered = render(request);
+      const id = await queue.enqueue({ kind: request.kind, recipient: request.to, ...rendered });
+      log.debug({ mailId: String(id), to: request.to, kind: request.kind }, 'e-mail queued');
+      kick();
+    },
+    deliverDue: () => drain(() => true),
+    deleteDelivered: (days) => queue.deleteFinished(days),
+    start() {
+      if (running) return;
+      running = true;
+      timer = setInterval(kick, POLL_INTERVAL_MS);
+      timer.unref();
+      kick();
+    },
+    async stop() {
+      running = false;
+      clearInterval(timer);
+      await current;
+    },
+  };
+}
