@@ -24,7 +24,9 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
 
 export function createApp(deps: AppDeps): Koa {
   const { log, views, host } = deps;
-  const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
+  // Behind a proxy, trust only the address it appended to X-Forwarded-For (the rightmost):
+  // anything to its left came from the client.
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.trustProxy ? 1 : 0, keys: deps.cookieKeys });
   app.silent = true;
 
   app.use(async (ctx, next) => {

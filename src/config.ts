@@ -50,6 +50,19 @@ const envSchema = z.object({
   CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
   KEY_REFRESH_INTERVAL: seconds(60),
   CLEANUP_INTERVAL: seconds(5 * 60),
+
+  ALLOW_UNVERIFIED_EMAIL_SIGN_IN: flag(false),
+  SENDGRID_API_KEY: optionalText,
+  SENDGRID_API_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.sendgrid.com'),
+  MAIL_FROM: optionalText.pipe(
+    z
+      .string()
+      .regex(/^([^<>@]+<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or "Name <address>"')
+      .optional(),
+  ),
+  MAIL_TIMEOUT: seconds(10),
+  MAIL_RETRY_DELAY: seconds(30),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -82,6 +95,17 @@ export interface Config {
   readonly clientCacheTtl: number;
   readonly keyRefreshInterval: number;
   readonly cleanupInterval: number;
+  /** Weakens sign-in: accounts whose e-mail address is not verified may finish signing in. */
+  readonly allowUnverifiedEmailSignIn: boolean;
+  readonly mail: {
+    /** SendGrid when an API key is set; otherwise the development outbox in `outboxDir`. */
+    readonly sendgrid?: { readonly apiKey: string; readonly apiUrl: string };
+    readonly from: string;
+    readonly outboxDir: string;
+    readonly timeout: number;
+    readonly retryDelay: number;
+    readonly maxAttempts: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -120,6 +144,7 @@ function crossProblems(e: Partial<Settings>): string[] {
   if (e.REFRESH_TOKEN_IDLE_TTL !== undefined && e.REFRESH_TOKEN_ABSOLUTE_TTL !== undefined && e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
   }
+  if (e.SENDGRID_API_KEY && !e.MAIL_FROM) problems.push('MAIL_FROM: is required with SENDGRID_API_KEY (a sender SendGrid has verified)');
   return problems;
 }
 
@@ -163,6 +188,15 @@ export function loadConfig(env: Env): Config {
     clientCacheTtl: e.CLIENT_CACHE_TTL,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,
+    allowUnverifiedEmailSignIn: e.ALLOW_UNVERIFIED_EMAIL_SIGN_IN,
+    mail: Object.freeze({
+      ...(e.SENDGRID_API_KEY ? { sendgrid: Object.freeze({ apiKey: e.SENDGRID_API_KEY, apiUrl: e.SENDGRID_API_URL.replace(/\/+$/, '') }) } : {}),
+      from: e.MAIL_FROM ?? `no-reply@${new URL(issuer).hostname}`,
+      outboxDir: resolve(e.DATA_DIR, 'outbox'),
+      timeout: e.MAIL_TIMEOUT,
+      retryDelay: e.MAIL_RETRY_DELAY,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+    }),
   });
 }
 

@@ -24,9 +24,19 @@ import { createKeyStore } from './oidc/keys.ts';
 import type { KeyStore } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { loadServerSecrets } from './oidc/secrets.ts';
+import { createInteractionPolicy } from './oidc/policy.ts';
+import { createOneTimeTokens } from './accounts/one-time-tokens.ts';
+import { createSelfService } from './accounts/self-service.ts';
+import { createRateLimiter } from './http/rate-limits.ts';
+import { createMailer } from './mail/index.ts';
+import type { Mailer } from './mail/index.ts';
+
+/** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
+const MAIL_KEPT_DAYS = 30;
 
 export interface Sesame {
   app: Koa;
+  mailer: Mailer;
   host: ProviderHost;
   users: UserService;
   clients: ClientRegistry;
@@ -46,8 +56,15 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const created = await keys.ensure();
   if (created.length) log.info({ kids: created }, 'generated signing keys');
 
-  const users = createUserService(prisma, createPasswordHasher(config.argon2));
+  const passwords = createPasswordHasher(config.argon2);
+  const users = createUserService(prisma, passwords);
   const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
+  const tokens = createOneTimeTokens(prisma);
+  const limits = createRateLimiter(prisma);
+  const mailer = createMailer({ prisma, config, log });
+  if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
+  const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer });
+  const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn });
   const views = createViews({ brandName: config.brandName, cache: config.env === 'production' });
   const csrf = createCsrf({ key: secrets.derive('csrf'), issuer: config.issuer });
   const pages = createProviderPages(views, log);
@@ -62,6 +79,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     build: (jwks) =>
       createProvider({
         config,
+        policy,
         adapter,
         jwks,
         cookieKeys: secrets.cookieKeys,
@@ -79,15 +97,24 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     views,
     csrf,
     users,
+    selfService,
+    tokens,
+    limits,
     host,
     healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
   });
 
   const cleanup = async () => {
-    const payloads = await deleteExpiredPayloads(prisma);
-    const retiredKeys = await keys.pruneRetired(new Date(), config.ttl.idToken);
-    if (payloads || retiredKeys) log.info({ payloads, retiredKeys }, 'deleted expired rows');
+    const deleted = {
+      payloads: await deleteExpiredPayloads(prisma),
+      retiredKeys: await keys.pruneRetired(new Date(), config.ttl.idToken),
+      tokens: await tokens.deleteExpired(),
+      rateLimits: await limits.deleteStale(),
+      mail: await mailer.deleteDelivered(MAIL_KEPT_DAYS),
+    };
+    if (Object.values(deleted).some(Boolean)) log.info(deleted, 'deleted expired rows');
   };
+  mailer.start();
   const cleanupTimer = setInterval(() => {
     cleanup().catch((error) => log.error({ err: error }, 'cleanup failed'));
   }, config.cleanupInterval * 1000);
@@ -96,6 +123,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   let server: Server | undefined;
   return {
     app,
+    mailer,
     host,
     users,
     clients,
@@ -115,6 +143,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     async close() {
       clearInterval(cleanupTimer);
       host.stop();
+      await mailer.stop();
       if (server) {
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

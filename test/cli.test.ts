@@ -408,7 +408,7 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
     it('creates an account whose stdin password signs in, and disables it', async () => {
       const web = parsed(await admin('clients', 'add', '--name', 'Portal', '--first-party', '--redirect-uri', `${RP}/portal/cb`, '--json'));
       const rp = await discover(server.issuer, web.client_id, web.client_secret);
-      const user = parsed(await adminWithInput(`${PASSWORD}\n`, 'users', 'add', '--email', 'erin@example.com', '--password-stdin', '--json'));
+      const user = parsed(await adminWithInput(`${PASSWORD}\n`, 'users', 'add', '--email', 'erin@example.com', '--password-stdin', '--verified', '--given-name', 'Erin', '--family-name', 'Brockovich', '--json'));
 
       const callback = await signIn(new Browser(server.issuer), await beginSignIn(rp, `${RP}/portal/cb`), 'erin@example.com', PASSWORD);
       expect(new URL(callback).searchParams.get('code')).toBeTruthy();
@@ -427,12 +427,12 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
 
       const [created] = parsed<{ kid: string; alg: string; activates_at: string }[]>(await admin('keys', 'rotate', '--alg', 'RS256', '--activate-in', '0', '--json'));
       expect(created!.alg).toBe('RS256');
-      const after = parsed<{ kid: string; status: string; publishedUntil?: string }[]>(await admin('keys', 'list', '--json'));
+      const after = parsed<{ kid: string; status: string; published_until?: string }[]>(await admin('keys', 'list', '--json'));
       expect(after.find((key) => key.kid === created!.kid)!.status).toBe('active');
       const old = after.find((key) => key.kid === oldRsa.kid)!;
       expect(old.status).toBe('retiring');
       const expectedUntil = Date.parse(created!.activates_at) + (server.config.ttl.idToken + 300) * 1000;
-      expect(Math.abs(Date.parse(old.publishedUntil!) - expectedUntil)).toBeLessThan(1000);
+      expect(Math.abs(Date.parse(old.published_until!) - expectedUntil)).toBeLessThan(1000);
 
       expect(await server.sesame.host.refresh()).toBe(true);
       const published = (await jwksKids()).filter((key) => key.alg === 'RS256').map((key) => key.kid);
@@ -440,7 +440,7 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
 
       // The server signs ID tokens with the new key.
       const web = parsed(await admin('clients', 'add', '--name', 'Key check', '--first-party', '--redirect-uri', `${RP}/keys/cb`, '--json'));
-      await server.sesame.users.create({ email: 'frank@example.com', password: PASSWORD });
+      await server.sesame.users.create({ email: 'frank@example.com', password: PASSWORD, emailVerified: true, givenName: 'Frank', familyName: 'Lloyd' });
       const rp = await discover(server.issuer, web.client_id, web.client_secret);
       const flow = await beginSignIn(rp, `${RP}/keys/cb`);
       const callback = await signIn(new Browser(server.issuer), flow, 'frank@example.com', PASSWORD);

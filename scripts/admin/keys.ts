@@ -16,7 +16,8 @@ export function registerKeyCommands(program: Command) {
     .action((options) =>
       withContext(async ({ keys: store, config }) => {
         const views = describeKeys(await store.list(), new Date(), config.ttl.idToken);
-        emit(options.json, views, () =>
+        const json = views.map((v) => ({ kid: v.kid, alg: v.alg, status: v.status, created_at: v.createdAt, activates_at: v.activatesAt, published_until: v.publishedUntil }));
+        emit(options.json, json, () =>
           table(
             ['KID', 'ALG', 'STATUS', 'CREATED', 'SIGNS FROM', 'PUBLISHED UNTIL'],
             views.map((v) => [v.kid, v.alg, v.status, v.createdAt, v.activatesAt, v.publishedUntil ?? (v.status === 'retired' ? '-' : 'while in use')]),

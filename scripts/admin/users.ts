@@ -1,5 +1,6 @@
 // `admin users …`: create and manage local accounts.
 import type { Command } from 'commander';
+import { isEmailAddress } from '../../src/accounts/users.ts';
 import type { User } from '../../src/accounts/users.ts';
 import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
@@ -7,7 +8,13 @@ import { withContext } from './context.ts';
 import { details, emit, table } from './output.ts';
 import { readStdin, UsageError } from './shared.ts';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const PASSWORD_PROBLEMS = {
+  'too-short': `the password must have at least ${MIN_PASSWORD_LENGTH} characters`,
+  'too-long': `the password must have at most ${MAX_PASSWORD_LENGTH} characters`,
+  common: 'the password is too common (it is, or is close to, a known breached password)',
+  personal: 'the password must not contain the e-mail address',
+};
 
 function describe(user: User) {
   return {
@@ -37,12 +44,11 @@ export function registerUserCommands(program: Command) {
     .option('--json', 'print JSON')
     .action(async (options) => {
       const email = String(options.email).trim();
-      if (!EMAIL.test(email) || email.length > 254) throw new UsageError(`"${email}" is not an e-mail address`);
+      if (!isEmailAddress(email)) throw new UsageError(`"${email}" is not an e-mail address`);
       if (options.password !== undefined && options.passwordStdin) throw new UsageError('use either --password or --password-stdin, not both');
       const password: string | undefined = options.passwordStdin ? await readStdin() : options.password;
-      const problem = password === undefined ? null : passwordProblem(password);
-      if (problem === 'too-short') throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
-      if (problem === 'too-long') throw new UsageError(`the password must have at most ${MAX_PASSWORD_LENGTH} characters`);
+      const problem = password === undefined ? null : passwordProblem(password, { email });
+      if (problem) throw new UsageError(PASSWORD_PROBLEMS[problem]);
       await withContext(async ({ users: service, audit }) => {
         const user = describe(
           await service.create({ email, password, emailVerified: options.verified, givenName: options.givenName, familyName: options.familyName }),

@@ -18,6 +18,11 @@ export function emailKey(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** A plausible e-mail address (the only real check is the link we send to it). */
+export function isEmailAddress(email: string): boolean {
+  return email.length <= 254 && /^[^\s@<>",;()\\]+@[^\s@<>",;()\\]+\.[^\s@<>",;()\\]+$/.test(email);
+}
+
 export interface NewUser {
   email: string;
   password?: string;
@@ -64,6 +69,24 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
 
     list(): Promise<User[]> {
       return prisma.user.findMany({ orderBy: { createdAt: 'asc' } });
+    },
+
+    /** Sets a new password hash; proving the inbox (reset link) also verifies the address. */
+    async setPasswordHash(id: string, passwordHash: string, { verifyEmail = false } = {}): Promise<void> {
+      await prisma.user.update({
+        where: { id },
+        data: { passwordHash, passwordChangedAt: new Date(), ...(verifyEmail ? { emailVerified: true } : {}) },
+      });
+    },
+
+    /** Marks the address verified, if it is still the one the proof was sent to. */
+    async markEmailVerified(id: string, email: string): Promise<boolean> {
+      const { count } = await prisma.user.updateMany({ where: { id, emailKey: emailKey(email) }, data: { emailVerified: true } });
+      return count === 1;
+    },
+
+    async setNames(id: string, names: { givenName: string; familyName: string }): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { givenName: names.givenName.trim(), familyName: names.familyName.trim() } });
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<User | null> {

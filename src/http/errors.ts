@@ -7,7 +7,7 @@ import { BusyError } from './limiter.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Views } from './views.ts';
 
-export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'busy' | 'expired';
+export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'busy' | 'expired' | 'too_many';
 
 const STATUS: Record<AppErrorCode, number> = {
   bad_request: 400,
@@ -15,9 +15,10 @@ const STATUS: Record<AppErrorCode, number> = {
   not_found: 404,
   busy: 503,
   expired: 400,
+  too_many: 429,
 };
 
-const MESSAGE: Record<Exclude<AppErrorCode, 'expired'>, MessageKey> = {
+const MESSAGE: Record<Exclude<AppErrorCode, 'expired' | 'too_many'>, MessageKey> = {
   bad_request: 'error.generic',
   forbidden: 'error.forbidden',
   not_found: 'error.not-found',
@@ -60,6 +61,10 @@ export function errorPages(log: Logger, views: Views): Koa.Middleware {
       if (known?.code === 'busy') ctx.set('Retry-After', '5');
       if (known?.code === 'expired') {
         views.render(ctx, 'expired', {}, status);
+      } else if (known?.code === 'too_many') {
+        const seconds = (known as AppError & { retryAfterSeconds: number }).retryAfterSeconds;
+        ctx.set('Retry-After', String(seconds));
+        views.render(ctx, 'too-many', { minutes: Math.max(1, Math.ceil(seconds / 60)) }, status);
       } else {
         views.render(ctx, 'error', { message: ctx.state.t(known ? MESSAGE[known.code as keyof typeof MESSAGE] : 'error.generic'), requestId }, status);
       }

@@ -5,6 +5,9 @@ import type { InteractionResults } from 'oidc-provider';
 import type { Csrf } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import type { UserService } from '../accounts/users.ts';
+import type { SelfService } from '../accounts/self-service.ts';
+import type { OneTimeTokens } from '../accounts/one-time-tokens.ts';
+import type { RateLimiter } from '../http/rate-limits.ts';
 import { AppError } from '../http/errors.ts';
 
 export interface InteractionDeps {
@@ -12,6 +15,9 @@ export interface InteractionDeps {
   views: Views;
   csrf: Csrf;
   users: UserService;
+  selfService: SelfService;
+  tokens: OneTimeTokens;
+  limits: RateLimiter;
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

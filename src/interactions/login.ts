@@ -1,9 +1,12 @@
 // The login step: e-mail and password. Unknown e-mail, wrong password and disabled account get
-// the same page, status and timing (see accounts/users.ts#authenticate).
+// the same page, status and timing (see accounts/users.ts#authenticate). Failed attempts slow
+// the account down and count against the person's address (http/rate-limits.ts).
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { finishInteraction, showCurrentStep } from './interaction.ts';
+import { LIMITS } from '../http/rate-limits.ts';
+import { emailKey } from '../accounts/users.ts';
 
 const loginForm = z.object({
   csrf: z.string(),
@@ -29,9 +32,20 @@ export function submitLogin(deps: InteractionDeps) {
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, 254) : '';
     if (!form.success) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.invalid') }, 400);
 
-    const user = await deps.users.authenticate(form.data.email, form.data.password);
-    if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
+    // Refused before any password is checked: per address (credential stuffing) and per
+    // account (guessing), the latter the same for accounts that do not exist.
+    const account = emailKey(form.data.email);
+    await deps.limits.check(LIMITS.loginPerIp, ctx.ip);
+    await deps.limits.checkFailures(account);
 
+    const user = await deps.users.authenticate(form.data.email, form.data.password);
+    if (!user) {
+      await deps.limits.hit(LIMITS.loginPerIp, ctx.ip).catch(() => {});
+      await deps.limits.recordFailure(account);
+      return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
+    }
+
+    await deps.limits.clearFailures(account);
     deps.csrf.renew(ctx);
     await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd'] } });
   };

@@ -3,6 +3,7 @@
 // configuration docs (docs/README.md in panva/node-oidc-provider), RFC 9700 (OAuth 2.0 Security
 // BCP), OpenID Connect Core 1.0.
 import Provider from 'oidc-provider';
+import type { interactionPolicy } from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC, ErrorOut, FindAccount } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
@@ -19,6 +20,8 @@ export interface ProviderPages {
 
 export interface ProviderDeps {
   config: Config;
+  /** The sign-in steps (src/oidc/policy.ts); oidc-provider's login and consent when absent. */
+  policy?: interactionPolicy.DefaultPolicy;
   adapter: AdapterFactory;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
@@ -27,7 +30,7 @@ export interface ProviderDeps {
   onServerError?: (ctx: KoaContextWithOIDC, error: Error) => void;
 }
 
-export function createProvider({ config, adapter, jwks, cookieKeys, findAccount, pages, onServerError }: ProviderDeps): Provider {
+export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, pages, onServerError }: ProviderDeps): Provider {
   const { ttl } = config;
   const secure = config.issuer.startsWith('https:');
 
@@ -156,6 +159,7 @@ export function createProvider({ config, adapter, jwks, cookieKeys, findAccount,
     },
 
     interactions: {
+      ...(policy ? { policy } : {}),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
 

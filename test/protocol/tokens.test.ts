@@ -126,7 +126,7 @@ describe.each(STORES)('tokens on %s', (kind) => {
     });
 
     it('stops every token of an account once it is disabled', async () => {
-      const bob = await f.server.sesame.users.create({ email: 'bob@example.com', password: PASSWORD, emailVerified: true, givenName: 'Bob' });
+      const bob = await f.server.sesame.users.create({ email: 'bob@example.com', password: PASSWORD, emailVerified: true, givenName: 'Bob', familyName: 'Marley' });
       const { tokens } = await tokensFor(web, `${RP}/cb`, {}, new Browser(f.issuer), bob.email);
       expect(await userinfo(web, tokens.access_token)).toBe(200);
 

@@ -1,6 +1,9 @@
 // Starts the real Sésame on an ephemeral port against a test store, built exactly as main.ts
 // builds it, with its logs captured so tests can read them.
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.ts';
 import type { Config, Env } from '../../src/config.ts';
@@ -37,7 +40,9 @@ export const TEST_ENV: Env = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGO
 
 export async function startServer(store: TestStore, overrides: Env = {}): Promise<TestServer> {
   const port = await freePort();
-  const config = loadConfig({ ...TEST_ENV, ...store.env, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, ...overrides });
+  // The outbox (and anything else kept under DATA_DIR) goes to a temporary directory on PostgreSQL too.
+  const dataDir = store.env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'sesame-data-'));
+  const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, ...store.env, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, ...overrides });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
