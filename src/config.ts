@@ -63,6 +63,16 @@ const envSchema = z.object({
   MAIL_TIMEOUT: seconds(10),
   MAIL_RETRY_DELAY: seconds(30),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+
+  GOOGLE_CLIENT_ID: optionalText,
+  GOOGLE_CLIENT_SECRET: optionalText,
+  GOOGLE_ALLOWED_DOMAINS: optionalText,
+  GOOGLE_AUTHORIZATION_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  GOOGLE_USERINFO_URL: z.url().default('https://openidconnect.googleapis.com/v1/userinfo'),
+  GOOGLE_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
+  GOOGLE_ISSUER: z.string().min(1).default('https://accounts.google.com'),
+  FEDERATION_TIMEOUT: seconds(10),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -97,6 +107,21 @@ export interface Config {
   readonly cleanupInterval: number;
   /** Weakens sign-in: accounts whose e-mail address is not verified may finish signing in. */
   readonly allowUnverifiedEmailSignIn: boolean;
+  /** Sign-in with Google, when a client id and secret are set. */
+  readonly google?: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    /** Workspace domains allowed to sign in (lower case); empty: any Google account. */
+    readonly allowedDomains: readonly string[];
+    readonly authorizationUrl: string;
+    readonly tokenUrl: string;
+    readonly userinfoUrl: string;
+    readonly jwksUrl: string;
+    /** Accepted `iss` values of Google's ID tokens. */
+    readonly issuers: readonly string[];
+  };
+  /** Seconds an upstream provider (Google) has to answer a token or userinfo request. */
+  readonly federationTimeout: number;
   readonly mail: {
     /** SendGrid when an API key is set; otherwise the development outbox in `outboxDir`. */
     readonly sendgrid?: { readonly apiKey: string; readonly apiUrl: string };
@@ -133,6 +158,10 @@ function issuerOf(e: Partial<Settings>): string | undefined {
   return issuer?.replace(/\/+$/, '');
 }
 
+function domainList(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((domain) => domain.trim().toLowerCase()).filter(Boolean);
+}
+
 function crossProblems(e: Partial<Settings>): string[] {
   const problems: string[] = [];
   const issuer = issuerOf(e);
@@ -145,6 +174,12 @@ function crossProblems(e: Partial<Settings>): string[] {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
   }
   if (e.SENDGRID_API_KEY && !e.MAIL_FROM) problems.push('MAIL_FROM: is required with SENDGRID_API_KEY (a sender SendGrid has verified)');
+  if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
+    problems.push('GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET: set both to enable sign-in with Google, or neither');
+  }
+  for (const domain of domainList(e.GOOGLE_ALLOWED_DOMAINS)) {
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) problems.push(`GOOGLE_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
+  }
   return problems;
 }
 
@@ -189,6 +224,22 @@ export function loadConfig(env: Env): Config {
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,
     allowUnverifiedEmailSignIn: e.ALLOW_UNVERIFIED_EMAIL_SIGN_IN,
+    ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+      ? {
+          google: Object.freeze({
+            clientId: e.GOOGLE_CLIENT_ID,
+            clientSecret: e.GOOGLE_CLIENT_SECRET,
+            allowedDomains: Object.freeze(domainList(e.GOOGLE_ALLOWED_DOMAINS)),
+            authorizationUrl: e.GOOGLE_AUTHORIZATION_URL,
+            tokenUrl: e.GOOGLE_TOKEN_URL,
+            userinfoUrl: e.GOOGLE_USERINFO_URL,
+            jwksUrl: e.GOOGLE_JWKS_URL,
+            // Google signs with either form of its issuer.
+            issuers: Object.freeze(e.GOOGLE_ISSUER === 'https://accounts.google.com' ? ['https://accounts.google.com', 'accounts.google.com'] : [e.GOOGLE_ISSUER]),
+          }),
+        }
+      : {}),
+    federationTimeout: e.FEDERATION_TIMEOUT,
     mail: Object.freeze({
       ...(e.SENDGRID_API_KEY ? { sendgrid: Object.freeze({ apiKey: e.SENDGRID_API_KEY, apiUrl: e.SENDGRID_API_URL.replace(/\/+$/, '') }) } : {}),
       from: e.MAIL_FROM ?? `no-reply@${new URL(issuer).hostname}`,

@@ -29,6 +29,9 @@ import { createOneTimeTokens } from './accounts/one-time-tokens.ts';
 import { createSelfService } from './accounts/self-service.ts';
 import { createRateLimiter } from './http/rate-limits.ts';
 import { createMailer } from './mail/index.ts';
+import { createConnectors } from './federation/index.ts';
+import { createPendingSeal } from './federation/pending.ts';
+import { createFederatedAccounts } from './accounts/federated-accounts.ts';
 import type { Mailer } from './mail/index.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
@@ -65,6 +68,9 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
   const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer });
   const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn });
+  const connectors = createConnectors(config);
+  const federated = createFederatedAccounts({ prisma, users });
+  const pendingLinks = createPendingSeal(secrets.derive('pending-link'));
   const views = createViews({ brandName: config.brandName, cache: config.env === 'production' });
   const csrf = createCsrf({ key: secrets.derive('csrf'), issuer: config.issuer });
   const pages = createProviderPages(views, log);
@@ -100,6 +106,9 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     selfService,
     tokens,
     limits,
+    connectors,
+    federated,
+    pendingLinks,
     host,
     healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
   });

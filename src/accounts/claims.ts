@@ -10,6 +10,7 @@ export function userClaims(user: User) {
     ...(user.givenName ? { given_name: user.givenName } : {}),
     ...(user.familyName ? { family_name: user.familyName } : {}),
     ...(name ? { name } : {}),
+    ...(user.picture ? { picture: user.picture } : {}),
     updated_at: Math.floor(user.updatedAt.getTime() / 1000),
   };
 }

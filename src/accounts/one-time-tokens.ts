@@ -12,6 +12,7 @@ export interface OneTimeToken {
   email: string;
   purpose: string;
   interactionUid: string | null;
+  payload: unknown;
   expiresAt: Date;
 }
 
@@ -20,7 +21,7 @@ const looksValid = (raw: unknown): raw is string => typeof raw === 'string' && /
 
 export function createOneTimeTokens(prisma: Prisma) {
   return {
-    async issue(input: { userId: string; purpose: TokenPurpose; email: string; ttlSeconds: number; interactionUid?: string }): Promise<string> {
+    async issue(input: { userId: string; purpose: TokenPurpose; email: string; ttlSeconds: number; interactionUid?: string; payload?: object }): Promise<string> {
       const raw = randomBytes(32).toString('base64url');
       await prisma.$transaction([
         prisma.oneTimeToken.deleteMany({ where: { userId: input.userId, purpose: input.purpose } }),
@@ -31,6 +32,7 @@ export function createOneTimeTokens(prisma: Prisma) {
             userId: input.userId,
             email: input.email,
             interactionUid: input.interactionUid ?? null,
+            ...(input.payload ? { payload: input.payload } : {}),
             expiresAt: new Date(Date.now() + input.ttlSeconds * 1000),
           },
         }),
@@ -47,11 +49,13 @@ export function createOneTimeTokens(prisma: Prisma) {
     /** Uses the token: returns it the first time, null ever after (or if expired or unknown). */
     async use(raw: unknown, purpose: TokenPurpose): Promise<OneTimeToken | null> {
       if (!looksValid(raw)) return null;
-      const [row] = await prisma.$queryRaw<{ user_id: string; email: string; purpose: string; interaction_uid: string | null; expires_at: Date }[]>`
+      const [row] = await prisma.$queryRaw<{ user_id: string; email: string; purpose: string; interaction_uid: string | null; payload: unknown; expires_at: Date }[]>`
         UPDATE one_time_tokens SET used_at = now()
         WHERE token_hash = ${hash(raw)} AND purpose = ${purpose} AND used_at IS NULL AND expires_at > now()
-        RETURNING user_id, email, purpose, interaction_uid, expires_at`;
-      return row ? { userId: row.user_id, email: row.email, purpose: row.purpose, interactionUid: row.interaction_uid, expiresAt: row.expires_at } : null;
+        RETURNING user_id, email, purpose, interaction_uid, payload, expires_at`;
+      return row
+        ? { userId: row.user_id, email: row.email, purpose: row.purpose, interactionUid: row.interaction_uid, payload: row.payload, expiresAt: row.expires_at }
+        : null;
     },
 
     /** Cancels every outstanding token of an account (of one purpose, or all). */

@@ -5,9 +5,10 @@
 import type { Prisma } from '../db/database.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { Locale } from '../i18n/index.ts';
-import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { keepSignInGoing, revokeEverythingOf } from '../oidc/account-revocation.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
 import type { PasswordHasher } from './passwords.ts';
+import type { Identity } from '../federation/connector.ts';
 import { passwordProblem } from './password-policy.ts';
 import type { PasswordProblem } from './password-policy.ts';
 import { DuplicateEmailError, emailKey } from './users.ts';
@@ -15,6 +16,7 @@ import type { User, UserService } from './users.ts';
 
 export const VERIFY_EMAIL_TTL = 24 * 3600;
 export const RESET_PASSWORD_TTL = 15 * 60;
+export const LINK_ACCOUNT_TTL = 30 * 60;
 
 export interface SelfServiceDeps {
   prisma: Prisma;
@@ -83,6 +85,28 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
       await mailer.send({ kind: 'reset-password', to: user.email, locale: origin.locale, values: { link: link('/account/reset', token) } });
     },
 
+    /** E-mails the owner of `user` a link that links `identity` to the account once followed. */
+    async sendLinkConfirmation(user: User, identity: Identity, providerName: string, origin: Origin): Promise<void> {
+      const token = await tokens.issue({
+        userId: user.id,
+        purpose: 'link-account',
+        email: user.email,
+        ttlSeconds: LINK_ACCOUNT_TTL,
+        interactionUid: origin.interactionUid,
+        payload: { identity, providerName },
+      });
+      await mailer.send({ kind: 'link-account', to: user.email, locale: origin.locale, values: { link: link('/account/link', token), provider: providerName } });
+    },
+
+    /** Uses a link-account link: the identity to link and to whom, or null. */
+    async takeLinkConfirmation(raw: unknown): Promise<{ userId: string; identity: Identity; providerName: string; interactionUid: string | null } | null> {
+      const token = await tokens.use(raw, 'link-account');
+      const user = token ? await users.findById(token.userId) : null;
+      if (!token || !user || user.disabledAt || emailKey(user.email) !== emailKey(token.email)) return null;
+      const { identity, providerName } = token.payload as { identity: Identity; providerName: string };
+      return { userId: user.id, identity, providerName, interactionUid: token.interactionUid };
+    },
+
     /** Whether a reset link can still be used (to show its form). */
     resetIsPending: async (raw: unknown) => (await tokens.peek(raw, 'reset-password')) !== null,
 
@@ -102,6 +126,7 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
       await users.setPasswordHash(user.id, hash, { verifyEmail: true });
       await tokens.cancel(user.id);
       await revokeEverythingOf(prisma, user.id);
+      if (token.interactionUid) await keepSignInGoing(prisma, token.interactionUid, user.id);
       await mailer.send({ kind: 'password-changed', to: user.email, locale: origin.locale, values: { resetLink: link('/account/forgot') } });
       return { outcome: 'changed', interactionUid: token.interactionUid };
     },

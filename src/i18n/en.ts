@@ -75,6 +75,24 @@ export const en = {
   'home.title': 'Sign-in service',
   'home.intro': 'This is where you sign in to the apps of {brand}. To sign in, open the app you want to use.',
 
+  'login.or': 'or',
+  'federation.continue-with': 'Continue with {provider}',
+  'federation.cancelled': 'You cancelled signing in with {provider}.',
+  'federation.failed': 'Signing in with {provider} did not work. Try again, or sign in with your password.',
+  'federation.domain': 'This {provider} account cannot sign in here. Use your work account.',
+  'federation.unverified-email': '{provider} has not verified this e-mail address, and an account already uses it. Sign in with your password instead.',
+
+  'linking.title': 'Link your {provider} sign-in',
+  'linking.intro': 'An account already exists for {email}. To sign in to it with {provider} from now on, enter its password.',
+  'linking.submit': 'Link and sign in',
+  'linking.email-instead': 'No password, or forgotten it? We can send a confirmation link to {email} instead.',
+  'linking.send': 'Send me a link',
+  'linking.sent': 'We sent a link to {email}. Open it to link your {provider} sign-in, then sign in with {provider} again.',
+  'linking.confirm-intro': 'Link your {provider} sign-in to the account {email}? You will then be able to sign in with {provider}.',
+  'linking.confirm': 'Link my account',
+  'linking.done-title': 'Your {provider} sign-in is linked',
+  'linking.done': 'From now on you can sign in with {provider}.',
+
   'too-many.title': 'Too many attempts',
   'too-many.message': 'For your security, please wait {minutes} minute(s) before you try again.',
 

@@ -75,6 +75,24 @@ export const fr: Record<MessageKey, string> = {
   'home.title': 'Service de connexion',
   'home.intro': 'C’est ici que vous vous connectez aux applications de {brand}. Pour vous connecter, ouvrez l’application que vous souhaitez utiliser.',
 
+  'login.or': 'ou',
+  'federation.continue-with': 'Continuer avec {provider}',
+  'federation.cancelled': 'Vous avez annulé la connexion avec {provider}.',
+  'federation.failed': 'La connexion avec {provider} n’a pas abouti. Réessayez, ou connectez-vous avec votre mot de passe.',
+  'federation.domain': 'Ce compte {provider} ne peut pas se connecter ici. Utilisez votre compte professionnel.',
+  'federation.unverified-email': '{provider} n’a pas vérifié cette adresse e-mail, et un compte l’utilise déjà. Connectez-vous plutôt avec votre mot de passe.',
+
+  'linking.title': 'Associer votre connexion {provider}',
+  'linking.intro': 'Un compte existe déjà pour {email}. Pour vous y connecter désormais avec {provider}, saisissez son mot de passe.',
+  'linking.submit': 'Associer et se connecter',
+  'linking.email-instead': 'Pas de mot de passe, ou vous l’avez oublié ? Nous pouvons plutôt envoyer un lien de confirmation à {email}.',
+  'linking.send': 'M’envoyer un lien',
+  'linking.sent': 'Nous avons envoyé un lien à {email}. Ouvrez-le pour associer votre connexion {provider}, puis reconnectez-vous avec {provider}.',
+  'linking.confirm-intro': 'Associer votre connexion {provider} au compte {email} ? Vous pourrez ensuite vous connecter avec {provider}.',
+  'linking.confirm': 'Associer mon compte',
+  'linking.done-title': 'Votre connexion {provider} est associée',
+  'linking.done': 'Vous pouvez désormais vous connecter avec {provider}.',
+
   'too-many.title': 'Trop de tentatives',
   'too-many.message': 'Pour votre sécurité, attendez {minutes} minute(s) avant de réessayer.',
 

@@ -2,6 +2,7 @@
 //   GET/POST /account/verify?token=…   confirm an address
 //   GET/POST /account/reset?token=…    choose a new password
 //   GET/POST /account/forgot           ask for a reset link (outside any sign-in)
+//   GET/POST /account/link?token=…     link an upstream sign-in (Google) to the account
 // A link's GET only shows a form (mail scanners follow links); the token moves into the POST
 // body, and these pages send no Referer anywhere. "Continue signing in" returns to the sign-in
 // the person started, which works if it is still alive in this browser.
@@ -76,6 +77,26 @@ export function registerEmailLinkRoutes(router: Router, deps: Deps): void {
       heading: ctx.state.t('reset.done-title'),
       message: ctx.state.t('reset.done'),
       continueLink: continueLink(result.interactionUid),
+    });
+  });
+
+  router.get('/account/link', noReferrer, async (ctx) => {
+    const token = tokenParam(ctx);
+    const pending = await tokens.peek(token, 'link-account');
+    if (!pending) return linkInvalid(ctx, deps, false);
+    const { providerName } = pending.payload as { providerName: string };
+    views.render(ctx, 'link-confirm', { token, provider: providerName, email: pending.email, csrfToken: csrf.token(ctx) });
+  });
+
+  router.post('/account/link', noReferrer, form, async (ctx) => {
+    csrf.verify(ctx, field(ctx, 'csrf'));
+    const confirmed = await selfService.takeLinkConfirmation(field(ctx, 'token'));
+    if (!confirmed) return linkInvalid(ctx, deps, false);
+    await deps.federated.linkProven(confirmed.userId, confirmed.identity);
+    views.render(ctx, 'done', {
+      heading: ctx.state.t('linking.done-title', { provider: confirmed.providerName }),
+      message: ctx.state.t('linking.done', { provider: confirmed.providerName }),
+      continueLink: continueLink(confirmed.interactionUid),
     });
   });
 

@@ -15,7 +15,8 @@
  * Every route first loads the interaction through oidc-provider's interactionDetails(), which
  * checks the interaction cookie: a sign-in opened in one browser cannot be finished in another.
  * A missing or expired interaction shows the "start again" page. Every form carries a CSRF token.
- * The pages behind e-mailed links (verify, reset) live in email-links.ts.
+ * Sign-in through upstream providers (Google) is in federated.ts; the pages behind e-mailed
+ * links (verify, reset, link an account) in email-links.ts.
  */
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -29,6 +30,7 @@ import { showProfile, submitProfile } from './profile.ts';
 import { showConsent, submitConsent } from './consent.ts';
 import { submitAbort } from './abort.ts';
 import { registerEmailLinkRoutes } from './email-links.ts';
+import { registerFederatedRoutes } from './federated.ts';
 import { AppError } from '../http/errors.ts';
 
 export type { InteractionDeps };
@@ -58,5 +60,6 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   router.get('/interaction/:uid/forgot', load, showForgot(deps));
   router.post('/interaction/:uid/forgot', form, load, submitForgot(deps));
 
+  registerFederatedRoutes(router, deps, { load, form });
   registerEmailLinkRoutes(router, deps);
 }

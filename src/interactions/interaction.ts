@@ -8,6 +8,10 @@ import type { UserService } from '../accounts/users.ts';
 import type { SelfService } from '../accounts/self-service.ts';
 import type { OneTimeTokens } from '../accounts/one-time-tokens.ts';
 import type { RateLimiter } from '../http/rate-limits.ts';
+import type { Connectors } from '../federation/index.ts';
+import type { PendingSeal } from '../federation/pending.ts';
+import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
+import type { Logger } from '../log.ts';
 import { AppError } from '../http/errors.ts';
 
 export interface InteractionDeps {
@@ -18,6 +22,15 @@ export interface InteractionDeps {
   selfService: SelfService;
   tokens: OneTimeTokens;
   limits: RateLimiter;
+  connectors: Connectors;
+  federated: FederatedAccounts;
+  pendingLinks: PendingSeal;
+  log: Logger;
+}
+
+/** The upstream sign-in buttons a page offers: one form per configured connector. */
+export function upstreamButtons(deps: InteractionDeps, uid: string) {
+  return [...deps.connectors.values()].map((connector) => ({ action: `/interaction/${uid}/federated/${connector.id}`, name: connector.displayName }));
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

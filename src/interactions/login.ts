@@ -4,7 +4,7 @@
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
-import { finishInteraction, showCurrentStep } from './interaction.ts';
+import { finishInteraction, showCurrentStep, upstreamButtons } from './interaction.ts';
 import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
 
@@ -14,11 +14,23 @@ const loginForm = z.object({
   password: z.string().min(1).max(4096),
 });
 
+// What went wrong on the way back from an upstream provider (federated.ts), as shown here.
+const UPSTREAM_MESSAGES = {
+  cancelled: 'federation.cancelled',
+  failed: 'federation.failed',
+  domain: 'federation.domain',
+  'unverified-email': 'federation.unverified-email',
+  disabled: 'federation.failed',
+  'no-email': 'federation.failed',
+} as const;
+
 export function showLogin(deps: InteractionDeps) {
   return async (ctx: Koa.Context) => {
     const { details } = ctx.state.interaction as InteractionState;
     const hint = details.params.login_hint;
-    renderLogin(ctx, deps, { email: typeof hint === 'string' ? hint.slice(0, 254) : '' });
+    const upstream = String(ctx.query.upstream) as keyof typeof UPSTREAM_MESSAGES;
+    const error = upstream in UPSTREAM_MESSAGES ? ctx.state.t(UPSTREAM_MESSAGES[upstream], { provider: [...deps.connectors.values()][0]?.displayName ?? '' }) : undefined;
+    renderLogin(ctx, deps, { email: typeof hint === 'string' ? hint.slice(0, 254) : '', error });
   };
 }
 
@@ -51,7 +63,7 @@ export function submitLogin(deps: InteractionDeps) {
   };
 }
 
-function renderLogin(ctx: Koa.Context, { views, csrf }: InteractionDeps, model: { email: string; error?: string }, status = 200) {
+function renderLogin(ctx: Koa.Context, deps: InteractionDeps, model: { email: string; error?: string }, status = 200) {
   const { details, clientName } = ctx.state.interaction as InteractionState;
-  views.render(ctx, 'login', { ...model, uid: details.uid, clientName, csrf: csrf.token(ctx) }, status);
+  deps.views.render(ctx, 'login', { ...model, uid: details.uid, clientName, upstreams: upstreamButtons(deps, details.uid), csrfToken: deps.csrf.token(ctx) }, status);
 }

@@ -2,6 +2,7 @@
 // link; an address that already has an account gets the very same page, and its owner an e-mail.
 import type Koa from 'koa';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
+import { upstreamButtons } from './interaction.ts';
 import { passwordProblem } from '../accounts/password-policy.ts';
 import { checkEmail, checkName, errorsOf, field, passwordHint, passwordMessage } from '../http/forms.ts';
 import type { FieldErrors } from '../http/forms.ts';
@@ -9,9 +10,10 @@ import { LIMITS } from '../http/rate-limits.ts';
 
 type Values = { given_name: string; family_name: string; email: string };
 
-function render(ctx: Koa.Context, { views, csrf }: InteractionDeps, values: Values, errors: FieldErrors = {}, status = 200) {
+function render(ctx: Koa.Context, deps: InteractionDeps, values: Values, errors: FieldErrors = {}, status = 200) {
+  const { views, csrf } = deps;
   const { details, clientName } = ctx.state.interaction as InteractionState;
-  views.render(ctx, 'register', { uid: details.uid, clientName, values, errors, passwordHint: passwordHint(ctx.state.t), csrfToken: csrf.token(ctx) }, status);
+  views.render(ctx, 'register', { uid: details.uid, clientName, values, errors, upstreams: upstreamButtons(deps, details.uid), passwordHint: passwordHint(ctx.state.t), csrfToken: csrf.token(ctx) }, status);
 }
 
 export function showRegister(deps: InteractionDeps) {

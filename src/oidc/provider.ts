@@ -51,7 +51,7 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
     scopes: [...SCOPES],
     claims: {
       openid: ['sub'],
-      profile: ['name', 'given_name', 'family_name', 'updated_at'],
+      profile: ['name', 'given_name', 'family_name', 'picture', 'updated_at'],
       email: ['email', 'email_verified'],
     },
     // Put the claims of the granted scopes in the ID token too: most relying apps read them there.

@@ -22,6 +22,8 @@ export class Browser {
 
   readonly origin: string;
   readonly headers: Record<string, string>;
+  /** Other sites the browser follows redirects to (an upstream identity provider's stand-in). */
+  readonly alsoFollows: string[] = [];
 
   constructor(origin: string, headers: Record<string, string> = {}) {
     this.origin = origin;
@@ -48,7 +50,7 @@ export class Browser {
     for (let hops = 0; response.status >= 300 && response.status < 400; hops++) {
       if (hops > 20) throw new Error('too many redirects');
       const next = new URL(response.headers.get('location')!, current).href;
-      if (!next.startsWith(this.origin)) return this.page(current, response, next);
+      if (!this.follows(next)) return this.page(current, response, next);
       current = next;
       response = await this.request(current);
     }
@@ -75,10 +77,14 @@ export class Browser {
     });
     if (response.status >= 300 && response.status < 400) {
       const next = new URL(response.headers.get('location')!, action).href;
-      if (!next.startsWith(this.origin)) return this.page(action, response, next);
+      if (!this.follows(next)) return this.page(action, response, next);
       return this.open(next);
     }
     return this.page(action, response);
+  }
+
+  private follows(url: string): boolean {
+    return [this.origin, ...this.alsoFollows].some((origin) => url.startsWith(`${origin}/`) || url === origin);
   }
 
   private async page(url: string, response: Response, stoppedAt?: string): Promise<Page> {

@@ -1,0 +1,105 @@
+// What an upstream identity (Google) may do to Sésame accounts. The rules, in order:
+//   1. Identities are keyed on (provider, subject), never on the e-mail address.
+//   2. A Workspace domain restriction refuses accounts outside it (the `hd` claim and the address).
+//   3. A known identity signs in to the account it is linked to (unless that account is disabled).
+//   4. A new identity whose address has no account creates one (verified only if the upstream
+//      says so; names and picture from the upstream).
+//   5. A new identity whose address has an account is linked only if the upstream has verified
+//      the address, and then:
+//      - if the account's own address was never verified, it is reclaimed: its password,
+//        sessions, tokens and pending links are dropped (a squatter who registered someone
+//        else's address beforehand loses it), then the identity is linked;
+//      - otherwise only after the person proves control of the account (its password, or a
+//        link sent to its address): "needs-proof".
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '../db/database.ts';
+import type { Identity } from '../federation/connector.ts';
+import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { emailKey, isEmailAddress } from './users.ts';
+import type { User, UserService } from './users.ts';
+
+export type FederatedOutcome =
+  | { kind: 'signed-in'; userId: string; created: boolean; reclaimed: boolean }
+  | { kind: 'needs-proof'; user: User }
+  | { kind: 'refused'; reason: 'domain' | 'unverified-email' | 'disabled' | 'no-email' };
+
+export function domainAllowed(identity: Identity, allowedDomains: readonly string[]): boolean {
+  if (!allowedDomains.length) return true;
+  const emailDomain = identity.email?.split('@').pop()?.toLowerCase();
+  return identity.hostedDomain !== undefined && allowedDomains.includes(identity.hostedDomain) && emailDomain === identity.hostedDomain;
+}
+
+export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; users: UserService }) {
+  const names = (identity: Identity) => ({
+    givenName: identity.givenName ?? null,
+    familyName: identity.familyName ?? null,
+    picture: identity.picture ?? null,
+  });
+
+  const link = (userId: string, identity: Identity) =>
+    prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId, email: identity.email ?? null, lastUsedAt: new Date() } });
+
+  const resolve = async (identity: Identity, allowedDomains: readonly string[], attempt = 0): Promise<FederatedOutcome> => {
+    if (!domainAllowed(identity, allowedDomains)) return { kind: 'refused', reason: 'domain' };
+
+    const known = await prisma.federatedIdentity.findUnique({
+      where: { provider_subject: { provider: identity.provider, subject: identity.subject } },
+      include: { user: true },
+    });
+    if (known) {
+      if (known.user.disabledAt) return { kind: 'refused', reason: 'disabled' };
+      await prisma.federatedIdentity.update({ where: { provider_subject: { provider: identity.provider, subject: identity.subject } }, data: { lastUsedAt: new Date() } });
+      return { kind: 'signed-in', userId: known.userId, created: false, reclaimed: false };
+    }
+
+    if (!identity.email || !isEmailAddress(identity.email)) return { kind: 'refused', reason: 'no-email' };
+    const existing = await users.findByEmail(identity.email);
+    if (!existing) {
+      try {
+        const userId = randomUUID();
+        await prisma.user.create({
+          data: {
+            id: userId,
+            email: identity.email,
+            emailKey: emailKey(identity.email),
+            emailVerified: identity.emailVerified,
+            ...names(identity),
+            identities: { create: { provider: identity.provider, subject: identity.subject, email: identity.email, lastUsedAt: new Date() } },
+          },
+        });
+        return { kind: 'signed-in', userId, created: true, reclaimed: false };
+      } catch (error) {
+        // Someone else created this address or linked this identity meanwhile: decide again.
+        if ((error as { code?: string }).code === 'P2002' && attempt === 0) return resolve(identity, allowedDomains, 1);
+        throw error;
+      }
+    }
+    if (existing.disabledAt) return { kind: 'refused', reason: 'disabled' };
+    if (!identity.emailVerified) return { kind: 'refused', reason: 'unverified-email' };
+    if (existing.emailVerified) return { kind: 'needs-proof', user: existing };
+
+    // Reclaim: whoever registered this unverified address never proved it; Google has.
+    await prisma.$transaction([
+      prisma.user.update({
+        where: { id: existing.id },
+        data: { passwordHash: null, passwordChangedAt: new Date(), emailVerified: true, email: identity.email, ...names(identity) },
+      }),
+      prisma.oneTimeToken.deleteMany({ where: { userId: existing.id } }),
+      prisma.federatedIdentity.deleteMany({ where: { userId: existing.id } }),
+      prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId: existing.id, email: identity.email, lastUsedAt: new Date() } }),
+    ]);
+    await revokeEverythingOf(prisma, existing.id);
+    return { kind: 'signed-in', userId: existing.id, created: false, reclaimed: true };
+  };
+
+  return {
+    resolve,
+
+    /** Links `identity` to an account whose owner has proved control of it. */
+    async linkProven(userId: string, identity: Identity): Promise<void> {
+      await link(userId, identity);
+    },
+  };
+}
+
+export type FederatedAccounts = ReturnType<typeof createFederatedAccounts>;

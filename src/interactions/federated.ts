@@ -1,0 +1,111 @@
+// Signing in through an upstream identity provider (Google), as one login step:
+//   POST /interaction/:uid/federated/:provider            → 303 to the provider
+//   GET  /interaction/callback/:provider                  the provider's fixed callback: bounces
+//                                                         back under /interaction/:uid so the
+//                                                         interaction cookie comes along
+//   GET  /interaction/:uid/federated/:provider/callback   → login, or the linking page
+//   POST /interaction/:uid/link-account                   prove the existing account (password),
+//                                                         or have a confirmation link e-mailed
+// A cancelled, failed, tampered or replayed round trip returns to the login page with a plain
+// message (?upstream=…); the rules for accounts are in accounts/federated-accounts.ts.
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { InteractionDeps, InteractionState } from './interaction.ts';
+import { finishInteraction } from './interaction.ts';
+import { UpstreamError } from '../federation/index.ts';
+import { interactionOfState } from '../federation/state.ts';
+import { AppError } from '../http/errors.ts';
+import { field } from '../http/forms.ts';
+import { LIMITS } from '../http/rate-limits.ts';
+import { emailKey } from '../accounts/users.ts';
+
+type Middleware = Koa.Middleware;
+
+function connectorOf(ctx: Koa.Context, { connectors }: InteractionDeps) {
+  const connector = connectors.get(ctx.params.provider);
+  if (!connector) throw new AppError('not_found', `no upstream provider ${ctx.params.provider}`);
+  return connector;
+}
+
+function backToLogin(ctx: Koa.Context, problem: string) {
+  const { details } = ctx.state.interaction as InteractionState;
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${details.uid}?upstream=${problem}`);
+}
+
+function renderLink(ctx: Koa.Context, { views, csrf }: InteractionDeps, model: { sealed: string; email: string; provider: string; error?: string }, status = 200) {
+  const { details } = ctx.state.interaction as InteractionState;
+  views.render(ctx, 'link-account', { ...model, uid: details.uid, csrfToken: csrf.token(ctx) }, status);
+}
+
+export function registerFederatedRoutes(router: Router, deps: InteractionDeps, { load, form }: { load: Middleware; form: Middleware }): void {
+  router.post('/interaction/:uid/federated/:provider', form, load, async (ctx) => {
+    deps.csrf.verify(ctx, field(ctx, 'csrf'));
+    const connector = connectorOf(ctx, deps);
+    const { details } = ctx.state.interaction as InteractionState;
+    ctx.status = 303;
+    ctx.redirect(await connector.begin(ctx, details.uid));
+  });
+
+  router.get('/interaction/callback/:provider', async (ctx) => {
+    connectorOf(ctx, deps);
+    const uid = interactionOfState(ctx.query.state);
+    if (!uid) throw new AppError('expired', 'upstream callback without a usable state');
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${uid}/federated/${ctx.params.provider}/callback${ctx.querystring ? `?${ctx.querystring}` : ''}`);
+  });
+
+  router.get('/interaction/:uid/federated/:provider/callback', load, async (ctx) => {
+    const connector = connectorOf(ctx, deps);
+    const { details } = ctx.state.interaction as InteractionState;
+    if (details.prompt.name !== 'login') return backToLogin(ctx, 'failed');
+    let identity;
+    try {
+      identity = await connector.complete(ctx, details.uid);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      deps.log.info({ requestId: ctx.state.requestId, provider: connector.id, problem: error.problem, detail: error.message }, 'upstream sign-in did not complete');
+      return backToLogin(ctx, error.problem);
+    }
+    const outcome = await deps.federated.resolve(identity, connector.allowedDomains);
+    if (outcome.kind === 'refused') return backToLogin(ctx, outcome.reason);
+    if (outcome.kind === 'needs-proof') {
+      return renderLink(ctx, deps, { sealed: deps.pendingLinks.seal(identity, outcome.user.id, details.uid), email: outcome.user.email, provider: connector.displayName });
+    }
+    if (outcome.reclaimed) deps.log.warn({ userId: outcome.userId, provider: connector.id }, 'an unverified account was reclaimed by the verified owner of its address');
+    deps.csrf.renew(ctx);
+    await finishInteraction(ctx, { login: { accountId: outcome.userId, amr: ['fed'] } });
+  });
+
+  router.post('/interaction/:uid/link-account', form, load, async (ctx) => {
+    deps.csrf.verify(ctx, field(ctx, 'csrf'));
+    const { details } = ctx.state.interaction as InteractionState;
+    const pending = deps.pendingLinks.open(field(ctx, 'pending'), details.uid);
+    const user = pending ? await deps.users.findById(pending.userId) : null;
+    if (!pending || !user || user.disabledAt) return backToLogin(ctx, 'failed');
+    const provider = deps.connectors.get(pending.identity.provider)?.displayName ?? pending.identity.provider;
+    const sealed = field(ctx, 'pending');
+
+    if (field(ctx, 'action') === 'email') {
+      await deps.limits.hit(LIMITS.resendPerIp, ctx.ip);
+      await deps.limits.hit(LIMITS.resendPerAccount, user.id);
+      await deps.selfService.sendLinkConfirmation(user, pending.identity, provider, { locale: ctx.state.locale, interactionUid: details.uid });
+      return deps.views.render(ctx, 'check-inbox', { message: ctx.state.t('linking.sent', { email: user.email, provider }), backLink: `/interaction/${details.uid}` });
+    }
+
+    // Proof by password, under the same limits as the login form.
+    const account = emailKey(user.email);
+    await deps.limits.check(LIMITS.loginPerIp, ctx.ip);
+    await deps.limits.checkFailures(account);
+    const proven = await deps.users.authenticate(user.email, field(ctx, 'password'));
+    if (proven?.id !== user.id) {
+      await deps.limits.hit(LIMITS.loginPerIp, ctx.ip).catch(() => {});
+      await deps.limits.recordFailure(account);
+      return renderLink(ctx, deps, { sealed, email: user.email, provider, error: ctx.state.t('login.failed') }, 401);
+    }
+    await deps.limits.clearFailures(account);
+    await deps.federated.linkProven(user.id, pending.identity);
+    deps.csrf.renew(ctx);
+    await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd', 'fed'] } });
+  });
+}
