@@ -10,6 +10,7 @@ import { errorPages } from './http/errors.ts';
 import { registerInteractionRoutes } from './interactions/index.ts';
 import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
+import { requestMemoScope } from './db/request-memo.ts';
 
 export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   issuer: string;
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.trustProxy ? 1 : 0, keys: deps.cookieKeys });
   app.silent = true;
 
+  app.use(requestMemoScope);
   app.use(async (ctx, next) => {
     ctx.state.requestId = randomBytes(6).toString('hex');
     const started = performance.now();

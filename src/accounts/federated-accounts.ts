@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { Identity } from '../federation/connector.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { forget } from '../db/request-memo.ts';
 import { emailKey, isEmailAddress } from './users.ts';
 import type { User, UserService } from './users.ts';
 
@@ -79,6 +80,7 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
     if (existing.emailVerified) return { kind: 'needs-proof', user: existing };
 
     // Reclaim: whoever registered this unverified address never proved it; Google has.
+    forget(`user:${existing.id}`);
     await prisma.$transaction([
       prisma.user.update({
         where: { id: existing.id },

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
+import { forget, memoized } from '../db/request-memo.ts';
 
 export type { User };
 
@@ -32,6 +33,9 @@ export interface NewUser {
 }
 
 export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
+  // Read once per request (db/request-memo.ts); every write below forgets the account.
+  const findById = (id: string): Promise<User | null> => memoized(`user:${id}`, () => prisma.user.findUnique({ where: { id } }));
+
   return {
     async create(input: NewUser): Promise<User> {
       const passwordHash = input.password === undefined ? null : await passwords.hash(input.password);
@@ -54,13 +58,12 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
       }
     },
 
-    findById(id: string): Promise<User | null> {
-      return prisma.user.findUnique({ where: { id } });
-    },
+    findById,
 
     /** The account if it exists and is not disabled: what tokens and sessions may act for. */
-    findActiveById(id: string): Promise<User | null> {
-      return prisma.user.findFirst({ where: { id, disabledAt: null } });
+    async findActiveById(id: string): Promise<User | null> {
+      const user = await findById(id);
+      return user && !user.disabledAt ? user : null;
     },
 
     findByEmail(email: string): Promise<User | null> {
@@ -73,6 +76,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
 
     /** Sets a new password hash; proving the inbox (reset link) also verifies the address. */
     async setPasswordHash(id: string, passwordHash: string, { verifyEmail = false } = {}): Promise<void> {
+      forget(`user:${id}`);
       await prisma.user.update({
         where: { id },
         data: { passwordHash, passwordChangedAt: new Date(), ...(verifyEmail ? { emailVerified: true } : {}) },
@@ -81,15 +85,18 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
 
     /** Marks the address verified, if it is still the one the proof was sent to. */
     async markEmailVerified(id: string, email: string): Promise<boolean> {
+      forget(`user:${id}`);
       const { count } = await prisma.user.updateMany({ where: { id, emailKey: emailKey(email) }, data: { emailVerified: true } });
       return count === 1;
     },
 
     async setNames(id: string, names: { givenName: string; familyName: string }): Promise<void> {
+      forget(`user:${id}`);
       await prisma.user.update({ where: { id }, data: { givenName: names.givenName.trim(), familyName: names.familyName.trim() } });
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<User | null> {
+      forget(`user:${id}`);
       const { count } = await prisma.user.updateMany({ where: { id }, data: { disabledAt: disabled ? new Date() : null } });
       return count ? prisma.user.findUnique({ where: { id } }) : null;
     },
@@ -106,6 +113,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
       }
       if (!(await passwords.verify(user.passwordHash, password)) || user.disabledAt) return null;
       if (passwords.needsRehash(user.passwordHash)) {
+        forget(`user:${user.id}`);
         await prisma.user.update({ where: { id: user.id }, data: { passwordHash: await passwords.hash(password) } });
       }
       return user;

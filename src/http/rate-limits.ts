@@ -3,6 +3,7 @@
 // slow-down for failed sign-ins on one account that never locks its owner out for good.
 import type { Prisma } from '../db/database.ts';
 import { AppError } from './errors.ts';
+import { forget, memoized, remember as memoSet } from '../db/request-memo.ts';
 
 export interface Limit {
   readonly name: string;
@@ -52,6 +53,7 @@ interface Counter {
 
 export function createRateLimiter(prisma: Prisma) {
   const count = async (key: string, windowSeconds: number): Promise<Counter> => {
+    forget(`rate:${key}`);
     const [row] = await prisma.$queryRaw<Counter[]>`
       INSERT INTO rate_limits (key, count, window_started, last_at) VALUES (${key}, 1, now(), now())
       ON CONFLICT (key) DO UPDATE SET
@@ -61,10 +63,11 @@ export function createRateLimiter(prisma: Prisma) {
       RETURNING count, window_started, last_at`;
     return row!;
   };
-  const read = async (key: string): Promise<Counter | undefined> => {
-    const row = await prisma.rateLimit.findUnique({ where: { key } });
-    return row ? { count: row.count, window_started: row.windowStarted, last_at: row.lastAt } : undefined;
-  };
+  const read = (key: string): Promise<Counter | undefined> =>
+    memoized(`rate:${key}`, async () => {
+      const row = await prisma.rateLimit.findUnique({ where: { key } });
+      return row ? { count: row.count, window_started: row.windowStarted, last_at: row.lastAt } : undefined;
+    });
   const secondsLeft = (until: number) => (until - Date.now()) / 1000;
 
   return {
@@ -81,6 +84,20 @@ export function createRateLimiter(prisma: Prisma) {
       if (row && windowEnd > Date.now() && row.count >= limit.max) throw new TooManyAttemptsError(secondsLeft(windowEnd));
     },
 
+    /** Before a password is checked: the address's failure budget and the account's wait, in one read. */
+    async checkSignIn(ip: string, account: string): Promise<void> {
+      const ipKey = `${LIMITS.loginPerIp.name}:${ip}`;
+      const accountKey = `login-account:${account}`;
+      const rows = await prisma.rateLimit.findMany({ where: { key: { in: [ipKey, accountKey] } } });
+      for (const key of [ipKey, accountKey]) {
+        const row = rows.find((candidate) => candidate.key === key);
+        const counter = row ? { count: row.count, window_started: row.windowStarted, last_at: row.lastAt } : undefined;
+        memoSet(`rate:${key}`, counter);
+      }
+      await this.check(LIMITS.loginPerIp, ip);
+      await this.checkFailures(account);
+    },
+
     /** Throws while the account must still wait after its recent failed sign-ins. */
     async checkFailures(account: string): Promise<void> {
       const row = await read(`login-account:${account}`);
@@ -93,7 +110,10 @@ export function createRateLimiter(prisma: Prisma) {
       await count(`login-account:${account}`, FAILURE_WINDOW_SECONDS);
     },
 
+    /** Forgets the account's failed sign-ins (after a successful one), if it had any. */
     async clearFailures(account: string): Promise<void> {
+      if (!(await read(`login-account:${account}`))) return;
+      forget(`rate:login-account:${account}`);
       await prisma.rateLimit.deleteMany({ where: { key: `login-account:${account}` } });
     },
 

@@ -39,6 +39,8 @@ function renderLink(ctx: Koa.Context, { views, csrf }: InteractionDeps, model: {
 }
 
 export function registerFederatedRoutes(router: Router, deps: InteractionDeps, { load, form }: { load: Middleware; form: Middleware }): void {
+  // Without an upstream provider these paths do not exist (404), rather than answer 405 or "expired".
+  if (!deps.connectors.size) return;
   router.post('/interaction/:uid/federated/:provider', form, load, async (ctx) => {
     deps.csrf.verify(ctx, field(ctx, 'csrf'));
     const connector = connectorOf(ctx, deps);
@@ -95,8 +97,7 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
 
     // Proof by password, under the same limits as the login form.
     const account = emailKey(user.email);
-    await deps.limits.check(LIMITS.loginPerIp, ctx.ip);
-    await deps.limits.checkFailures(account);
+    await deps.limits.checkSignIn(ctx.ip, account);
     const proven = await deps.users.authenticate(user.email, field(ctx, 'password'));
     if (proven?.id !== user.id) {
       await deps.limits.hit(LIMITS.loginPerIp, ctx.ip).catch(() => {});

@@ -47,8 +47,7 @@ export function submitLogin(deps: InteractionDeps) {
     // Refused before any password is checked: per address (credential stuffing) and per
     // account (guessing), the latter the same for accounts that do not exist.
     const account = emailKey(form.data.email);
-    await deps.limits.check(LIMITS.loginPerIp, ctx.ip);
-    await deps.limits.checkFailures(account);
+    await deps.limits.checkSignIn(ctx.ip, account);
 
     const user = await deps.users.authenticate(form.data.email, form.data.password);
     if (!user) {

@@ -1,10 +1,12 @@
 // oidc-provider's storage: one table keyed by (model, id), every lookup scoped by model.
 // Expired rows are treated as absent; deleting a row already gone is not an error; `consume`
 // is a single conditional UPDATE, so of many concurrent redemptions exactly one wins.
-// Clients are not stored here: the "Client" model reads the client registry.
+// Clients are not stored here: the "Client" model reads the client registry. Repeated reads
+// within one request are answered once (db/request-memo.ts).
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
+import { forget, memoized } from '../db/request-memo.ts';
 
 export interface ClientSource {
   providerMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -40,7 +42,12 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
       this.model = model;
     }
 
+    private key(id: string) {
+      return `oidc:${this.model}:${id}`;
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      forget(this.key(id));
       const columns = {
         payload: payload as object,
         grantId: payload.grantId ?? null,
@@ -57,7 +64,7 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async find(id: string) {
-      return present(await rows.findUnique({ where: { model_id: { model: this.model, id } } }));
+      return present(await memoized(this.key(id), () => rows.findUnique({ where: { model_id: { model: this.model, id } } })));
     }
 
     async findByUid(uid: string) {
@@ -69,6 +76,7 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async consume(id: string) {
+      forget(this.key(id));
       const { count } = await rows.updateMany({
         where: { model: this.model, id, consumedAt: null },
         data: { consumedAt: new Date() },
@@ -78,10 +86,12 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async destroy(id: string) {
+      forget(this.key(id));
       await rows.deleteMany({ where: { model: this.model, id } });
     }
 
     async revokeByGrantId(grantId: string) {
+      forget(`oidc:${this.model}:*`);
       await rows.deleteMany({ where: { model: this.model, grantId } });
     }
   }
