@@ -17,6 +17,8 @@ export const LIMITS = {
   /** Failed sign-ins from one address (credential stuffing). */
   loginPerIp: { name: 'login-ip', max: 30, windowSeconds: 15 * 60 },
   registerPerIp: { name: 'register-ip', max: 5, windowSeconds: HOUR },
+  /** Per address typed, taken or not: each registration of a taken one mails its owner. */
+  registerPerAccount: { name: 'register-account', max: 3, windowSeconds: HOUR },
   resetPerIp: { name: 'reset-ip', max: 10, windowSeconds: HOUR },
   resetPerAccount: { name: 'reset-account', max: 3, windowSeconds: HOUR },
   resendPerIp: { name: 'resend-ip', max: 10, windowSeconds: HOUR },

@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { upstreamButtons } from './interaction.ts';
 import { passwordProblem } from '../accounts/password-policy.ts';
+import { emailKey } from '../accounts/users.ts';
 import { checkEmail, checkName, errorsOf, field, passwordHint, passwordMessage } from '../http/forms.ts';
 import type { FieldErrors } from '../http/forms.ts';
 import { LIMITS } from '../http/rate-limits.ts';
@@ -37,6 +38,7 @@ export function submitRegister(deps: InteractionDeps) {
     if (errors) return render(ctx, deps, values, errors, 400);
 
     await deps.limits.hit(LIMITS.registerPerIp, ctx.ip);
+    await deps.limits.hit(LIMITS.registerPerAccount, emailKey(values.email));
     await deps.selfService.register(
       { email: values.email, password, givenName: values.given_name, familyName: values.family_name },
       { locale: ctx.state.locale, interactionUid: details.uid },
