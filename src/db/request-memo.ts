@@ -23,11 +23,6 @@ export async function memoized<T>(key: string, load: () => Promise<T>): Promise<
   return structuredClone(await pending);
 }
 
-/** Records an answer already in hand (read in bulk) for later calls in this request. */
-export function remember(key: string, value: unknown): void {
-  scope.getStore()?.set(key, Promise.resolve(value));
-}
-
 /** Forgets one key, or every key starting with `prefix*`. */
 export function forget(key: string): void {
   const memo = scope.getStore();

@@ -3,7 +3,7 @@
 // slow-down for failed sign-ins on one account that never locks its owner out for good.
 import type { Prisma } from '../db/database.ts';
 import { AppError } from './errors.ts';
-import { forget, memoized, remember as memoSet } from '../db/request-memo.ts';
+import { forget, memoized } from '../db/request-memo.ts';
 
 export interface Limit {
   readonly name: string;
@@ -86,37 +86,51 @@ export function createRateLimiter(prisma: Prisma) {
       if (row && windowEnd > Date.now() && row.count >= limit.max) throw new TooManyAttemptsError(secondsLeft(windowEnd));
     },
 
-    /** Before a password is checked: the address's failure budget and the account's wait, in one read. */
-    async checkSignIn(ip: string, account: string): Promise<void> {
+    /**
+     * Reserves one sign-in attempt before the password is checked: one slot of the address's
+     * failure budget and one of the account's, each taken by a single conditional statement so
+     * that concurrent guesses cannot all slip through. Throws TooManyAttemptsError (taking
+     * nothing) when either is used up. A failed attempt keeps both slots; call `succeeded()` to
+     * give the address its slot back and forget the account's failures.
+     */
+    async attemptSignIn(ip: string, account: string): Promise<{ succeeded(): Promise<void> }> {
       const ipKey = `${LIMITS.loginPerIp.name}:${ip}`;
       const accountKey = `login-account:${account}`;
-      const rows = await prisma.rateLimit.findMany({ where: { key: { in: [ipKey, accountKey] } } });
-      for (const key of [ipKey, accountKey]) {
-        const row = rows.find((candidate) => candidate.key === key);
-        const counter = row ? { count: row.count, window_started: row.windowStarted, last_at: row.lastAt } : undefined;
-        memoSet(`rate:${key}`, counter);
+      const ipWindow = LIMITS.loginPerIp.windowSeconds;
+      const [ipSlot] = await prisma.$queryRaw<Counter[]>`
+        INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${ipKey}, 1, now(), now())
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN r.window_started <= now() - make_interval(secs => ${ipWindow}) THEN 1 ELSE r.count + 1 END,
+          window_started = CASE WHEN r.window_started <= now() - make_interval(secs => ${ipWindow}) THEN now() ELSE r.window_started END,
+          last_at = now()
+        WHERE r.window_started <= now() - make_interval(secs => ${ipWindow}) OR r.count < ${LIMITS.loginPerIp.max}
+        RETURNING count, window_started, last_at`;
+      if (!ipSlot) {
+        const row = await read(ipKey);
+        throw new TooManyAttemptsError(row ? secondsLeft(row.window_started.getTime() + ipWindow * 1000) : 60);
       }
-      await this.check(LIMITS.loginPerIp, ip);
-      await this.checkFailures(account);
-    },
-
-    /** Throws while the account must still wait after its recent failed sign-ins. */
-    async checkFailures(account: string): Promise<void> {
-      const row = await read(`login-account:${account}`);
-      if (!row || row.window_started.getTime() + FAILURE_WINDOW_SECONDS * 1000 <= Date.now()) return;
-      const until = row.last_at.getTime() + failureWaitSeconds(row.count) * 1000;
-      if (until > Date.now()) throw new TooManyAttemptsError(secondsLeft(until));
-    },
-
-    async recordFailure(account: string): Promise<void> {
-      await count(`login-account:${account}`, FAILURE_WINDOW_SECONDS);
-    },
-
-    /** Forgets the account's failed sign-ins (after a successful one), if it had any. */
-    async clearFailures(account: string): Promise<void> {
-      if (!(await read(`login-account:${account}`))) return;
-      forget(`rate:login-account:${account}`);
-      await prisma.rateLimit.deleteMany({ where: { key: `login-account:${account}` } });
+      const [accountSlot] = await prisma.$queryRaw<Counter[]>`
+        INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${accountKey}, 1, now(), now())
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS}) THEN 1 ELSE r.count + 1 END,
+          window_started = CASE WHEN r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS}) THEN now() ELSE r.window_started END,
+          last_at = now()
+        WHERE r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS})
+           OR r.count < ${FREE_FAILURES}
+           OR r.last_at + make_interval(secs => least(${MAX_WAIT_SECONDS}, ${FIRST_WAIT_SECONDS} * power(2, r.count - ${FREE_FAILURES}))::int) <= now()
+        RETURNING count, window_started, last_at`;
+      const releaseIp = () => prisma.$executeRaw`UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key = ${ipKey}`;
+      if (!accountSlot) {
+        await releaseIp();
+        const row = await read(accountKey);
+        throw new TooManyAttemptsError(row ? secondsLeft(row.last_at.getTime() + failureWaitSeconds(row.count) * 1000) : 60);
+      }
+      return {
+        async succeeded() {
+          await releaseIp();
+          await prisma.rateLimit.deleteMany({ where: { key: accountKey } });
+        },
+      };
     },
 
     /** Deletes counters nobody has touched for a day (longer than any window). */

@@ -50,6 +50,24 @@ describe.each(STORES)('limits behind a trusted proxy on %s', (kind) => {
     expectTooMany(await elsewhere(account.email.toUpperCase(), account.password), 25, 30);
   });
 
+  it('cannot be outrun by concurrent guesses: of 30 simultaneous wrong passwords for one account, at most five are checked', async () => {
+    const account = await h.account({ label: 'raced' });
+    const attempt = await loginForm(h, h.browser());
+    const pages = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(account.email, `concurrent guess ${i}`)));
+    const statuses = pages.map((page) => page.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('cannot be outrun by concurrent guesses from one address: of 40 simultaneous failures, at most 30 are checked', async () => {
+    const attempt = await loginForm(h, h.browser());
+    const from = { 'x-forwarded-for': '192.0.2.77' };
+    const pages = await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(`swarm-${i}@example.com`, 'not the password', from)));
+    const statuses = pages.map((page) => page.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(30);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(10);
+  });
+
   it('slows down an address without an account exactly like one with an account', async () => {
     const account = await h.account({ label: 'real' });
     const unknown = account.email.replace('real', 'fake');
