@@ -97,9 +97,20 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
   return {
     resolve,
 
-    /** Links `identity` to an account whose owner has proved control of it. */
-    async linkProven(userId: string, identity: Identity): Promise<void> {
-      await link(userId, identity);
+    /**
+     * Links `identity` to an account whose owner has proved control of it. True if it is now
+     * linked to that account (a second proof, say the e-mailed link after the password, is fine);
+     * false if it is already another account's.
+     */
+    async linkProven(userId: string, identity: Identity): Promise<boolean> {
+      try {
+        await link(userId, identity);
+        return true;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'P2002') throw error;
+        const current = await prisma.federatedIdentity.findUnique({ where: { provider_subject: { provider: identity.provider, subject: identity.subject } } });
+        return current?.userId === userId;
+      }
     },
   };
 }

@@ -91,8 +91,7 @@ export function registerEmailLinkRoutes(router: Router, deps: Deps): void {
   router.post('/account/link', noReferrer, form, async (ctx) => {
     csrf.verify(ctx, field(ctx, 'csrf'));
     const confirmed = await selfService.takeLinkConfirmation(field(ctx, 'token'));
-    if (!confirmed) return linkInvalid(ctx, deps, false);
-    await deps.federated.linkProven(confirmed.userId, confirmed.identity);
+    if (!confirmed || !(await deps.federated.linkProven(confirmed.userId, confirmed.identity))) return linkInvalid(ctx, deps, false);
     views.render(ctx, 'done', {
       heading: ctx.state.t('linking.done-title', { provider: confirmed.providerName }),
       message: ctx.state.t('linking.done', { provider: confirmed.providerName }),

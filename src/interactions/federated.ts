@@ -96,16 +96,13 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     }
 
     // Proof by password, under the same limits as the login form.
-    const account = emailKey(user.email);
-    await deps.limits.checkSignIn(ctx.ip, account);
+    const attempt = await deps.limits.attemptSignIn(ctx.ip, emailKey(user.email));
     const proven = await deps.users.authenticate(user.email, field(ctx, 'password'));
     if (proven?.id !== user.id) {
-      await deps.limits.hit(LIMITS.loginPerIp, ctx.ip).catch(() => {});
-      await deps.limits.recordFailure(account);
       return renderLink(ctx, deps, { sealed, email: user.email, provider, error: ctx.state.t('login.failed') }, 401);
     }
-    await deps.limits.clearFailures(account);
-    await deps.federated.linkProven(user.id, pending.identity);
+    await attempt.succeeded();
+    if (!(await deps.federated.linkProven(user.id, pending.identity))) return backToLogin(ctx, 'failed');
     deps.csrf.renew(ctx);
     await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd', 'fed'] } });
   });

@@ -5,7 +5,6 @@ import type Koa from 'koa';
 import { z } from 'zod';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { finishInteraction, showCurrentStep, upstreamButtons } from './interaction.ts';
-import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
 
 const loginForm = z.object({
@@ -29,7 +28,8 @@ export function showLogin(deps: InteractionDeps) {
     const { details } = ctx.state.interaction as InteractionState;
     const hint = details.params.login_hint;
     const upstream = String(ctx.query.upstream) as keyof typeof UPSTREAM_MESSAGES;
-    const error = upstream in UPSTREAM_MESSAGES ? ctx.state.t(UPSTREAM_MESSAGES[upstream], { provider: [...deps.connectors.values()][0]?.displayName ?? '' }) : undefined;
+    // Own keys only: `in` would also match "constructor", "toString"… (a 500).
+    const error = Object.hasOwn(UPSTREAM_MESSAGES, upstream) ? ctx.state.t(UPSTREAM_MESSAGES[upstream], { provider: [...deps.connectors.values()][0]?.displayName ?? '' }) : undefined;
     renderLogin(ctx, deps, { email: typeof hint === 'string' ? hint.slice(0, 254) : '', error });
   };
 }
@@ -44,19 +44,13 @@ export function submitLogin(deps: InteractionDeps) {
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, 254) : '';
     if (!form.success) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.invalid') }, 400);
 
-    // Refused before any password is checked: per address (credential stuffing) and per
-    // account (guessing), the latter the same for accounts that do not exist.
-    const account = emailKey(form.data.email);
-    await deps.limits.checkSignIn(ctx.ip, account);
-
+    // An attempt is reserved before any password is checked: per address (credential
+    // stuffing) and per account (guessing), the same for accounts that do not exist.
+    const attempt = await deps.limits.attemptSignIn(ctx.ip, emailKey(form.data.email));
     const user = await deps.users.authenticate(form.data.email, form.data.password);
-    if (!user) {
-      await deps.limits.hit(LIMITS.loginPerIp, ctx.ip).catch(() => {});
-      await deps.limits.recordFailure(account);
-      return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
-    }
+    if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
 
-    await deps.limits.clearFailures(account);
+    await attempt.succeeded();
     deps.csrf.renew(ctx);
     await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd'] } });
   };
