@@ -25,12 +25,18 @@ export interface GoogleStandIn {
   clientSecret: string;
   /** Settings that point Sésame at this stand-in. */
   env: Record<string, string>;
-  /** Who signs in at the next authorization request ("cancel": the person cancels). */
+  /**
+   * Who signs in at the next authorization request ("cancel": the person cancels). A browser
+   * already signed in here as someone else is sent to sign out first (oidc-provider's own
+   * behaviour): use another browser for another account.
+   */
   next: GoogleAccount | 'cancel';
   /** The token endpoint never answers while set. */
   hangTokenEndpoint: boolean;
   /** Parameters of every authorization request received. */
   authorizationRequests: URLSearchParams[];
+  /** Every code and token it has handed out (to prove none of them reaches Sésame's logs). */
+  issued: string[];
   close(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export async function startGoogleStandIn(): Promise<GoogleStandIn> {
     claims: { openid: ['sub'], email: ['email', 'email_verified', 'hd'], profile: ['name', 'given_name', 'family_name', 'picture'] },
     routes: { userinfo: '/userinfo' },
     features: { devInteractions: { enabled: false } },
+    // Set only to keep oidc-provider from printing a notice about its defaults.
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 3600, IdToken: 3600, Interaction: 600, Session: 3600 },
     // Google's prompt=select_account, which Sésame sends, as a prompt the stand-in accepts.
     interactions: { policy },
     pkce: { required: () => true },
@@ -93,6 +101,7 @@ export async function startGoogleStandIn(): Promise<GoogleStandIn> {
     next: 'cancel',
     hangTokenEndpoint: false,
     authorizationRequests: [],
+    issued: [],
     close: async () => {},
   };
 
@@ -103,7 +112,14 @@ export async function startGoogleStandIn(): Promise<GoogleStandIn> {
     if (ctx.path === '/token' && standIn.hangTokenEndpoint) {
       await new Promise(() => {});
     }
-    if (!ctx.path.startsWith('/interaction/')) return next();
+    if (!ctx.path.startsWith('/interaction/')) {
+      await next();
+      const code = new URL(ctx.response.get('location') || '/', issuer).searchParams.get('code');
+      if (code) standIn.issued.push(code);
+      const body = ctx.path === '/token' ? (ctx.body as Record<string, unknown> | undefined) : undefined;
+      for (const key of ['access_token', 'id_token', 'refresh_token']) if (typeof body?.[key] === 'string') standIn.issued.push(body[key] as string);
+      return;
+    }
     await provider.interactionDetails(ctx.req, ctx.res);
     const who = standIn.next;
     const result = who === 'cancel' ? { error: 'access_denied', error_description: 'The user cancelled' } : { login: { accountId: who.sub }, select_account: {} };
