@@ -1,15 +1,16 @@
 // Sign in with Google through passport-google-oauth20, bridged into Koa without Express or
 // passport itself: the strategy runs with this request's query and hands its outcome (redirect,
-// success, fail, error) back as a promise. PKCE and state go through our state store
+// success, fail, error) back as a promise. PKCE, state and nonce go through our state store
 // (state.ts). Besides the userinfo answer, the ID token from the token response is verified
-// (signature against Google's keys, iss, aud, exp) and must name the same subject.
+// (signature against Google's keys, iss, aud, exp, nonce), must name the same subject, and its
+// e-mail claims win over userinfo's.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type Koa from 'koa';
 import { Strategy as GoogleStrategy } from 'passport-google-oauth20';
 import type { Config } from '../config.ts';
 import type { CallbackConnector, Identity } from './connector.ts';
 import { UpstreamError } from './connector.ts';
-import { saveState, takeState } from './state.ts';
+import { newStateHandle, nonceOf, saveState, takeState } from './state.ts';
 
 type Outcome = { redirect: string } | { user: { json: Record<string, unknown>; idToken?: string } } | { fail: unknown };
 
@@ -18,6 +19,8 @@ interface BridgeRequest {
   headers: Koa.Context['headers'];
   ctx: Koa.Context;
   uid: string;
+  /** The state handle of a round trip being started. */
+  handle?: string;
 }
 
 export const GOOGLE = 'google';
@@ -37,7 +40,7 @@ export function createGoogleConnector(google: NonNullable<Config['google']>, { i
       state: true,
       store: {
         store(req: BridgeRequest, verifier: string, _state: unknown, _meta: unknown, done: (error: null, handle: string) => void) {
-          done(null, saveState(req.ctx, req.uid, GOOGLE, verifier));
+          done(null, saveState(req.ctx, req.uid, GOOGLE, verifier, req.handle!));
         },
         verify(req: BridgeRequest, handle: string, done: (error: null, verifier: string | false) => void) {
           done(null, takeState(req.ctx, req.uid, GOOGLE, handle) ?? false);
@@ -52,7 +55,14 @@ export function createGoogleConnector(google: NonNullable<Config['google']>, { i
   // string (RFC 6750 §2.3: tokens in URLs end up in logs).
   (strategy as unknown as { _oauth2: { useAuthorizationHeaderforGET(use: boolean): void } })._oauth2.useAuthorizationHeaderforGET(true);
 
-  const run = (ctx: Koa.Context, uid: string, options: Record<string, unknown>) =>
+  // passport-google-oauth20 sends no nonce: add one.
+  const authorizationParams = strategy.authorizationParams.bind(strategy);
+  strategy.authorizationParams = (options: Record<string, unknown>) => ({
+    ...authorizationParams(options),
+    ...(typeof options.nonce === 'string' ? { nonce: options.nonce } : {}),
+  });
+
+  const run = (ctx: Koa.Context, uid: string, options: Record<string, unknown>, handle?: string) =>
     new Promise<Outcome>((resolve, reject) => {
       const attempt = Object.create(strategy) as GoogleStrategy & Record<string, unknown>;
       attempt.redirect = (url: string) => resolve({ redirect: url });
@@ -60,7 +70,7 @@ export function createGoogleConnector(google: NonNullable<Config['google']>, { i
       attempt.fail = (challenge: unknown) => resolve({ fail: challenge });
       attempt.error = (error: unknown) => reject(error);
       attempt.pass = () => reject(new Error('unexpected pass'));
-      attempt.authenticate({ query: ctx.query, headers: ctx.headers, ctx, uid } satisfies BridgeRequest as never, options);
+      attempt.authenticate({ query: ctx.query, headers: ctx.headers, ctx, uid, handle } satisfies BridgeRequest as never, options);
     });
 
   const withDeadline = <T>(promise: Promise<T>): Promise<T> =>
@@ -77,7 +87,8 @@ export function createGoogleConnector(google: NonNullable<Config['google']>, { i
     async begin(ctx, uid) {
       // With one allowed Workspace domain, Google offers only accounts of that domain (checked again on return).
       const hostedDomain = google.allowedDomains.length === 1 ? google.allowedDomains[0] : undefined;
-      const outcome = await run(ctx, uid, { prompt: 'select_account', ...(hostedDomain ? { hostedDomain } : {}) });
+      const handle = newStateHandle(uid);
+      const outcome = await run(ctx, uid, { prompt: 'select_account', nonce: nonceOf(handle), ...(hostedDomain ? { hostedDomain } : {}) }, handle);
       if (!('redirect' in outcome)) throw new UpstreamError('failed', 'could not start the Google sign-in');
       return outcome.redirect;
     },
@@ -96,14 +107,18 @@ export function createGoogleConnector(google: NonNullable<Config['google']>, { i
       if (!('user' in outcome)) throw new UpstreamError('failed', 'state missing, used or tampered with');
       const { json, idToken } = outcome.user;
       if (!idToken) throw new UpstreamError('failed', 'Google returned no ID token');
+      let claims: Record<string, unknown>;
       try {
-        const { payload } = await withDeadline(jwtVerify(idToken, jwks, { issuer: [...google.issuers], audience: google.clientId }));
-        if (payload.sub !== json.sub) throw new Error('ID token and userinfo name different subjects');
+        ({ payload: claims } = await withDeadline(jwtVerify(idToken, jwks, { issuer: [...google.issuers], audience: google.clientId })));
+        if (claims.sub !== json.sub) throw new Error('ID token and userinfo name different subjects');
+        if (claims.nonce !== nonceOf(String(ctx.query.state))) throw new Error('nonce mismatch');
       } catch (error) {
         if (error instanceof UpstreamError) throw error;
         throw new UpstreamError('failed', `Google ID token refused: ${(error as Error).message}`);
       }
-      return toIdentity(json);
+      // What decides about accounts comes from the signed ID token when it carries it.
+      const signed = Object.fromEntries(['email', 'email_verified', 'hd'].filter((claim) => claim in claims).map((claim) => [claim, claims[claim]]));
+      return toIdentity({ ...json, ...signed });
     },
   };
 }

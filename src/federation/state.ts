@@ -1,8 +1,9 @@
-// The state of one round trip to an upstream provider: a random handle sent as OAuth `state`,
-// and the PKCE verifier, kept in a signed cookie that only this browser has and that only comes
-// back under /interaction/:uid. The handle starts with the interaction uid, so the provider's
-// fixed callback URL knows where to send the browser back. Used once, valid ten minutes.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// The state of one round trip to an upstream provider: a random handle sent as OAuth `state`
+// (and, hashed, as the OpenID Connect nonce), and the PKCE verifier, kept in a signed cookie that
+// only this browser has and that only comes back under /interaction/:uid. The handle starts with
+// the interaction uid, so the provider's fixed callback URL knows where to send the browser back.
+// Used once, valid ten minutes.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 
 const COOKIE = 'sesame-upstream';
@@ -19,8 +20,17 @@ function cookieOptions(ctx: Koa.Context, uid: string) {
   return { path: `/interaction/${uid}`, httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, signed: true, overwrite: true };
 }
 
-export function saveState(ctx: Koa.Context, uid: string, provider: string, verifier: string): string {
-  const handle = `${uid}.${randomBytes(24).toString('base64url')}`;
+/** A new state handle for the sign-in `uid`. */
+export function newStateHandle(uid: string): string {
+  return `${uid}.${randomBytes(24).toString('base64url')}`;
+}
+
+/** The OpenID Connect nonce of a round trip: derived from its state handle, which only this browser holds. */
+export function nonceOf(handle: string): string {
+  return createHash('sha256').update(`nonce:${handle}`).digest('base64url');
+}
+
+export function saveState(ctx: Koa.Context, uid: string, provider: string, verifier: string, handle: string): string {
   const value = Buffer.from(JSON.stringify({ handle, verifier, provider } satisfies Saved)).toString('base64url');
   ctx.cookies.set(COOKIE, value, { ...cookieOptions(ctx, uid), maxAge: MAX_AGE_MS });
   return handle;

@@ -62,6 +62,9 @@ describe.each(STORES)('Google sign-in pages when Google is configured (%s)', (ki
     expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(params.get('state')?.length).toBeGreaterThanOrEqual(32);
     expect(params.get('prompt')).toBe('select_account');
+    // A nonce, which the ID token Google returns must carry back.
+    expect(params.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(params.get('nonce')).not.toBe(params.get('state'));
     expect(params.has('hd'), 'no Workspace domain is configured').toBe(false);
     expect(params.has('client_secret')).toBe(false);
 
