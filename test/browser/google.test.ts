@@ -6,19 +6,16 @@
 // test store. The app is openid-client; its https redirect URI is never loaded: the browser's
 // navigation to it is caught and its URL handed to the app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from '../support/chromium.ts';
-import type { Chromium, Page } from '../support/chromium.ts';
-import { RP } from '../support/fixture.ts';
+import { APP_NAME, CALLBACK, screenshot, startRelyingAppInChromium } from '../support/chromium.ts';
+import type { Page, RelyingAppInChromium } from '../support/chromium.ts';
 import { startGoogleStandIn } from '../support/google-stand-in.ts';
 import type { GoogleAccount, GoogleStandIn } from '../support/google-stand-in.ts';
-import { beginSignIn, discover, oidc, redeem } from '../support/rp.ts';
+import { beginSignIn, oidc, redeem } from '../support/rp.ts';
 import { startServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { TestStore } from '../support/stores.ts';
 
-const APP_NAME = 'Team Wiki';
-const CALLBACK = `${RP}/wiki/callback`;
 const PERSON: GoogleAccount = {
   sub: '109876543210987654321',
   email: 'grace.hopper@gmail.com',
@@ -33,34 +30,19 @@ describe.each(STORES)('Sign in with Google in Chromium without JavaScript (%s)',
   let google: GoogleStandIn;
   let server: TestServer;
   let app: oidc.Configuration;
-  let chromium: Chromium;
+  let chromium: RelyingAppInChromium;
   let page: Page;
   let brand: string;
   /** Every URL of the relying app the browser was sent to. */
-  const arrivals: string[] = [];
+  let arrivals: string[];
 
   beforeAll(async () => {
     store = await createTestStore(kind);
     google = await startGoogleStandIn();
     server = await startServer(store, google.env);
     brand = server.config.brandName;
-    const { client, secret } = await server.sesame.clients.add({
-      client_name: APP_NAME,
-      redirect_uris: [CALLBACK],
-      post_logout_redirect_uris: [],
-      grant_types: ['authorization_code', 'refresh_token'],
-      public: false,
-      first_party: false,
-    });
-    app = await discover(server.issuer, client.clientId, secret);
-    chromium = await launchChromium({ locale: 'en-US', javaScriptEnabled: false });
-    page = chromium.page;
-    page.setDefaultTimeout(10_000);
-    page.setDefaultNavigationTimeout(15_000);
-    await page.route(`${RP}/**`, async (route) => {
-      arrivals.push(route.request().url());
-      await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Team Wiki</title><p>Back at the app.</p>' });
-    });
+    chromium = await startRelyingAppInChromium(server, { locale: 'en-US' });
+    ({ app, page, arrivals } = chromium);
   });
 
   afterAll(async () => {

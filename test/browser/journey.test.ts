@@ -10,19 +10,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'node-html-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from '../support/chromium.ts';
-import type { Chromium, Page } from '../support/chromium.ts';
+import { APP_NAME, CALLBACK, screenshot, startRelyingAppInChromium } from '../support/chromium.ts';
+import type { Page, RelyingAppInChromium } from '../support/chromium.ts';
 import type { Locator } from 'playwright-core';
-import { RP } from '../support/fixture.ts';
-import { beginSignIn, discover, oauthError, oidc, redeem } from '../support/rp.ts';
+import { beginSignIn, oauthError, oidc, redeem } from '../support/rp.ts';
 import type { Flow } from '../support/rp.ts';
 import { startServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { StoreKind, TestStore } from '../support/stores.ts';
 
-const APP_NAME = 'Team Wiki';
-const CALLBACK = `${RP}/wiki/callback`;
 
 /** What the person types and reads, in each language. */
 const LANGUAGES = {
@@ -129,36 +126,18 @@ describe.each(RUNS)('self-service journey in Chromium without JavaScript ($store
   let store: TestStore;
   let server: TestServer;
   let app: oidc.Configuration;
-  let chromium: Chromium;
+  let chromium: RelyingAppInChromium;
   let page: Page;
   let brand: string;
   /** Every URL of the relying app the browser was sent to. */
-  const arrivals: string[] = [];
+  let arrivals: string[];
 
   beforeAll(async () => {
     store = await createTestStore(kind);
     server = await startServer(store);
     brand = server.config.brandName;
-    const { client, secret } = await server.sesame.clients.add({
-      client_name: APP_NAME,
-      redirect_uris: [CALLBACK],
-      post_logout_redirect_uris: [],
-      grant_types: ['authorization_code', 'refresh_token'],
-      public: false,
-      first_party: false,
-    });
-    app = await discover(server.issuer, client.clientId, secret);
-    chromium = await launchChromium({ locale: words.locale, javaScriptEnabled: false });
-    page = chromium.page;
-    page.setDefaultTimeout(10_000);
-    page.setDefaultNavigationTimeout(15_000);
-    // The browser really runs no page script.
-    await page.setContent('<title>off</title><script>document.title = "on"</script>');
-    expect(await page.title()).toBe('off');
-    await page.route(`${RP}/**`, async (route) => {
-      arrivals.push(route.request().url());
-      await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Team Wiki</title><p>Back at the app.</p>' });
-    });
+    chromium = await startRelyingAppInChromium(server, { locale: words.locale });
+    ({ app, page, arrivals } = chromium);
   });
 
   afterAll(async () => {

@@ -17,6 +17,8 @@ import type { Flow } from '../support/rp.ts';
 import { startSendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { SendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { StoreKind } from '../support/stores.ts';
+import { heading } from '../support/pages.ts';
+export { heading, click, masked, refreshOutcome } from '../support/pages.ts';
 
 export type { GoogleAccount, Page };
 export const INTRANET_CB = `${RP}/intranet/cb`;
@@ -209,7 +211,6 @@ export async function subjectViaGoogle(h: Federation, browser: Browser, who: Goo
   return (await tokensFor(h, flow, page)).claims()!.sub;
 }
 
-export const heading = (page: Page) => page.doc.querySelector('h1')?.text.trim();
 export const alertOf = (page: Page) => page.doc.querySelector('[role="alert"]')?.text.trim();
 
 /** The login page of a sign-in, showing `message`, and no way back to the app. */
@@ -220,23 +221,5 @@ export function expectLoginPageSaying(page: Page, message: string | undefined): 
   expect(alertOf(page)).toBe(message);
 }
 
-/** Follows the link `selector` on `page`, as a click would. */
-export function click(browser: Browser, page: Page, selector: string): Promise<Page> {
-  const href = page.doc.querySelector(selector)?.getAttribute('href');
-  if (!href) throw new Error(`no link ${selector} on ${page.url}:\n${page.body}`);
-  return browser.open(new URL(href, page.url).href);
-}
 
-/** The page with what legitimately differs between two answers masked: CSRF tokens, interaction ids, `values`. */
-export function masked(page: Page, ...values: string[]): string {
-  let body = page.body.replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"').replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…');
-  for (const value of values) body = body.replaceAll(value, '…').replaceAll(encodeURIComponent(value), '…');
-  return body;
-}
 
-/** What the app's refresh token gets it now: "ok", or the OAuth error. */
-export const refreshOutcome = (config: oidc.Configuration, refreshToken: string) =>
-  oidc.refreshTokenGrant(config, refreshToken).then(
-    () => 'ok',
-    (error: { error?: string }) => error.error ?? 'failed',
-  );

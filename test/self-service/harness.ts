@@ -16,6 +16,8 @@ import type { Flow } from '../support/rp.ts';
 import { startSendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { SendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { StoreKind } from '../support/stores.ts';
+import { click, heading } from '../support/pages.ts';
+export { heading, csrfOf, click, masked, refreshOutcome } from '../support/pages.ts';
 
 export { RP };
 export const INTRANET_CB = `${RP}/intranet/cb`;
@@ -194,27 +196,9 @@ export async function trySignIn(h: Harness, browser: Browser, email: string, pas
   return next.stoppedAt ? 'signed in' : heading(next)!;
 }
 
-/** Follows the link `selector` on `page`, as a click would. */
-export function click(browser: Browser, page: Page, selector: string): Promise<Page> {
-  const href = page.doc.querySelector(selector)?.getAttribute('href');
-  if (!href) throw new Error(`no link ${selector} on ${page.url}:\n${page.body}`);
-  return browser.open(new URL(href, page.url).href);
-}
 
-export const heading = (page: Page) => page.doc.querySelector('h1')?.text.trim();
 
-/** The page's CSRF token (the hidden field of its forms). */
-export const csrfOf = (page: Page) => page.doc.querySelector('input[name="csrf"]')?.getAttribute('value') ?? '';
 
-/**
- * The page with what legitimately differs between two requests replaced: CSRF tokens,
- * interaction ids, and the values given (the address typed, echoed back).
- */
-export function masked(page: Page, ...values: string[]): string {
-  let body = page.body.replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"').replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…');
-  for (const value of values) body = body.replaceAll(value, '…').replaceAll(encodeURIComponent(value), '…');
-  return body;
-}
 
 /** Headers that may differ between two identical answers. */
 export function comparableHeaders(page: Page): Record<string, string> {
@@ -267,12 +251,6 @@ export async function rawPost(browser: Browser, url: string, fields: Record<stri
   return { url, status: response.status, headers: response.headers, body: response.body, doc: parse(response.body) };
 }
 
-/** The relying app's view of a refresh: "ok", or the OAuth error it got. */
-export const refreshOutcome = (config: oidc.Configuration, refreshToken: string) =>
-  oidc.refreshTokenGrant(config, refreshToken).then(
-    () => 'ok',
-    (error: { error?: string }) => error.error ?? 'failed',
-  );
 
 /** The last test of every suite: nothing it handled in secret was ever written to the logs. */
 export function expectNoSecretsInLogs(h: Harness): void {

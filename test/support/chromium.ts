@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { RP } from './fixture.ts';
+import { discover } from './rp.ts';
+import type { oidc } from './rp.ts';
+import type { TestServer } from './server.ts';
 
 export type { BrowserContext, Page };
 
@@ -65,4 +69,43 @@ export async function screenshot(page: Page, label: string): Promise<string> {
   const file = join(tmpdir(), `sesame-${label.replace(/[^\w-]+/g, '-')}-${Date.now()}.png`);
   await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
   return file;
+}
+
+export const APP_NAME = 'Team Wiki';
+/** Where the relying app receives sign-ins; the browser never loads it. */
+export const CALLBACK = `${RP}/wiki/callback`;
+
+export interface RelyingAppInChromium extends Chromium {
+  /** The relying app's openid-client configuration (a confidential app that asks for consent). */
+  app: oidc.Configuration;
+  /** Every URL of the relying app the browser was sent to. */
+  arrivals: string[];
+}
+
+/**
+ * A relying app registered on `server`, and a person's Chromium without JavaScript (checked)
+ * whose trips back to the app are captured instead of loaded.
+ */
+export async function startRelyingAppInChromium(server: TestServer, { locale }: { locale: string }): Promise<RelyingAppInChromium> {
+  const { client, secret } = await server.sesame.clients.add({
+    client_name: APP_NAME,
+    redirect_uris: [CALLBACK],
+    post_logout_redirect_uris: [],
+    grant_types: ['authorization_code', 'refresh_token'],
+    public: false,
+    first_party: false,
+  });
+  const app = await discover(server.issuer, client.clientId, secret);
+  const browser = await launchChromium({ locale, javaScriptEnabled: false });
+  const { page } = browser;
+  page.setDefaultTimeout(10_000);
+  page.setDefaultNavigationTimeout(15_000);
+  await page.setContent('<title>off</title><script>document.title = "on"</script>');
+  if ((await page.title()) !== 'off') throw new Error('Chromium ran a page script although JavaScript is off');
+  const arrivals: string[] = [];
+  await page.route(`${RP}/**`, async (route) => {
+    arrivals.push(route.request().url());
+    await route.fulfill({ status: 200, contentType: 'text/html', body: `<!doctype html><title>${APP_NAME}</title><p>Back at the app.</p>` });
+  });
+  return { ...browser, app, arrivals };
 }
