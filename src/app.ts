@@ -23,6 +23,36 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   healthy(): Promise<boolean>;
 }
 
+/**
+ * Every URL Sésame builds (oidc-provider's discovery and redirects included, which derive from
+ * the request) names the ISSUER's host, whatever Host or X-Forwarded-Host a request carried:
+ * one issuer, and no host-header poisoning of discovery or links.
+ */
+function pinHostToIssuer(host: string): Koa.Middleware {
+  return async (ctx, next) => {
+    ctx.req.headers.host = host;
+    delete ctx.req.headers['x-forwarded-host'];
+    await next();
+  };
+}
+
+/** An https ISSUER reached over plain http: cookies lose Secure. Almost always a proxy setting. */
+function warnOnceIfPlainHttp(log: Logger, trustProxy: boolean): Koa.Middleware {
+  let warned = false;
+  return async (ctx, next) => {
+    if (!ctx.secure && !warned) {
+      warned = true;
+      log.warn(
+        { path: ctx.path, trustProxy },
+        trustProxy
+          ? 'ISSUER is https but a request arrived as plain http: the proxy must send X-Forwarded-Proto: https'
+          : 'ISSUER is https but a request arrived as plain http: behind a TLS-terminating proxy, set TRUST_PROXY=true',
+      );
+    }
+    await next();
+  };
+}
+
 export function createApp(deps: AppDeps): Koa {
   const { log, views, host } = deps;
   // Behind a proxy, trust only the address it appended to X-Forwarded-For (the rightmost):
@@ -31,6 +61,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
 
   app.use(requestMemoScope);
+  app.use(pinHostToIssuer(new URL(deps.issuer).host));
   app.use(async (ctx, next) => {
     ctx.state.requestId = randomBytes(6).toString('hex');
     const started = performance.now();
@@ -41,6 +72,7 @@ export function createApp(deps: AppDeps): Koa {
     }
   });
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
+  if (deps.issuer.startsWith('https:')) app.use(warnOnceIfPlainHttp(log, deps.trustProxy));
   app.use(views.middleware);
   app.use(errorPages(log, views));
   app.use(views.assets);

@@ -13,18 +13,18 @@ export interface Csrf {
 }
 
 export function createCsrf({ key, issuer }: { key: Buffer; issuer: string }): Csrf {
-  const secure = issuer.startsWith('https:');
-  // The __Host- prefix pins the cookie to this host and path "/"; browsers allow it only over https.
-  const name = secure ? '__Host-sesame-csrf' : 'sesame-csrf';
+  // Over https the __Host- prefix pins the cookie to this host and path "/" (browsers allow it
+  // only with Secure). Which one a request uses follows the connection, as oidc-provider's do.
+  const nameFor = (ctx: Koa.Context) => (ctx.secure ? '__Host-sesame-csrf' : 'sesame-csrf');
   const origin = new URL(issuer).origin;
   const sign = (value: string) => createHmac('sha256', key).update(value).digest('base64url');
   const set = (ctx: Koa.Context) => {
     const value = randomBytes(18).toString('base64url');
-    ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', secure, path: '/', overwrite: true, signed: false });
+    ctx.cookies.set(nameFor(ctx), value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', overwrite: true, signed: false });
     ctx.state.csrfCookie = value;
     return value;
   };
-  const current = (ctx: Koa.Context): string | undefined => ctx.state.csrfCookie ?? ctx.cookies.get(name, { signed: false });
+  const current = (ctx: Koa.Context): string | undefined => ctx.state.csrfCookie ?? ctx.cookies.get(nameFor(ctx), { signed: false });
 
   return {
     token: (ctx) => sign(current(ctx) ?? set(ctx)),

@@ -32,7 +32,6 @@ export interface ProviderDeps {
 
 export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, pages, onServerError }: ProviderDeps): Provider {
   const { ttl } = config;
-  const secure = config.issuer.startsWith('https:');
 
   const configuration: Configuration = {
     adapter,
@@ -43,9 +42,10 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
     cookies: {
       keys: cookieKeys,
       // SameSite=Lax: the session cookie must come along on the top-level GET back from a relying
-      // app, never on a cross-site POST. Secure is set by oidc-provider whenever the request is https.
-      long: { httpOnly: true, sameSite: 'lax', secure },
-      short: { httpOnly: true, sameSite: 'lax', secure },
+      // app, never on a cross-site POST. Secure is added by oidc-provider whenever the request
+      // is https (behind a TLS proxy, that takes TRUST_PROXY).
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
     },
 
     scopes: [...SCOPES],
