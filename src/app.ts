@@ -11,6 +11,7 @@ import { registerInteractionRoutes } from './interactions/index.ts';
 import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { requestMemoScope } from './db/request-memo.ts';
+import { clientAuthLimits } from './http/client-auth-limits.ts';
 
 export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   issuer: string;
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
+  app.use(clientAuthLimits(deps.limits));
   app.use(host.middleware);
   return app;
 }
