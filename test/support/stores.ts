@@ -46,6 +46,13 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
     async dispose() {
       const client = new pg.Client({ connectionString: base.href });
       await client.connect();
+      // Let connections that are closing finish first: killing one mid-goodbye (FORCE) makes
+      // node-postgres raise an error nobody is listening for any more.
+      for (let waited = 0; waited < 5000; waited += 100) {
+        const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
