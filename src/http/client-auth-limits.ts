@@ -1,7 +1,8 @@
 // Failed client authentications at the token, introspection and revocation endpoints are counted
-// per client id (when the request names it in its Authorization header) and per address; past
-// the limit those endpoints answer 429 with Retry-After before checking anything. A 256-bit
-// secret cannot be guessed: this is about noise, cost and alerting (checklist 35).
+// per client id and per address; past the limit, further failures are answered 429 with
+// Retry-After instead of 401. Requests with the right credentials are never held back, so
+// knowing a client id is not enough to lock its app out, and they cost no extra database work.
+// A 256-bit secret cannot be guessed: this is about noise, cost and alerting (checklist 35).
 import type Koa from 'koa';
 import type { RateLimiter, Limit } from './rate-limits.ts';
 import { TooManyAttemptsError } from './rate-limits.ts';
@@ -25,24 +26,24 @@ function basicClientId(header: string): string | undefined {
 
 export function clientAuthLimits(limits: RateLimiter): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !ENDPOINTS.has(ctx.path)) return next();
-    const subjects = [`ip:${ctx.ip}`];
-    const named = basicClientId(ctx.get('authorization'));
-    if (named) subjects.push(`client:${named}`);
-    try {
-      for (const subject of subjects) await limits.check(CLIENT_AUTH_FAILURES, subject);
-    } catch (error) {
-      if (!(error instanceof TooManyAttemptsError)) throw error;
-      ctx.status = 429;
-      ctx.set('Retry-After', String(error.retryAfterSeconds));
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'too many failed client authentications; try again later' };
-      return;
-    }
     await next();
-    if (ctx.status !== 401) return;
-    const clientId = (ctx as unknown as { oidc?: { client?: { clientId: string } } }).oidc?.client?.clientId;
-    if (clientId && clientId !== named) subjects.push(`client:${clientId}`);
-    for (const subject of subjects) await limits.hit(CLIENT_AUTH_FAILURES, subject).catch(() => {});
+    if (ctx.method !== 'POST' || !ENDPOINTS.has(ctx.path) || ctx.status !== 401) return;
+    const subjects = new Set([`ip:${ctx.ip}`]);
+    const named = basicClientId(ctx.get('authorization'));
+    const found = (ctx as unknown as { oidc?: { client?: { clientId: string } } }).oidc?.client?.clientId;
+    for (const clientId of [named, found]) if (clientId) subjects.add(`client:${clientId}`);
+    let retryAfter = 0;
+    for (const subject of subjects) {
+      await limits.hit(CLIENT_AUTH_FAILURES, subject).catch((error: unknown) => {
+        if (!(error instanceof TooManyAttemptsError)) throw error;
+        retryAfter = Math.max(retryAfter, error.retryAfterSeconds);
+      });
+    }
+    if (!retryAfter) return;
+    ctx.status = 429;
+    ctx.remove('WWW-Authenticate');
+    ctx.set('Retry-After', String(retryAfter));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'too many failed client authentications; try again later' };
   };
 }
