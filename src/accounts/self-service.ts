@@ -107,9 +107,6 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
       return { userId: user.id, identity, providerName, interactionUid: token.interactionUid };
     },
 
-    /** Whether a reset link can still be used (to show its form). */
-    resetIsPending: async (raw: unknown) => (await tokens.peek(raw, 'reset-password')) !== null,
-
     /**
      * Sets the new password behind a reset link, then ends every session and token of the
      * account, cancels its other links and tells the owner. The link works once.

@@ -79,13 +79,6 @@ export function createRateLimiter(prisma: Prisma) {
       if (row.count > limit.max) throw new TooManyAttemptsError(secondsLeft(row.window_started.getTime() + limit.windowSeconds * 1000));
     },
 
-    /** Throws if `limit` is already used up, without counting anything. */
-    async check(limit: Limit, subject: string): Promise<void> {
-      const row = await read(`${limit.name}:${subject}`);
-      const windowEnd = row ? row.window_started.getTime() + limit.windowSeconds * 1000 : 0;
-      if (row && windowEnd > Date.now() && row.count >= limit.max) throw new TooManyAttemptsError(secondsLeft(windowEnd));
-    },
-
     /**
      * Reserves one sign-in attempt before the password is checked: one slot of the address's
      * failure budget and one of the account's, each taken by a single conditional statement so

@@ -59,7 +59,7 @@ export function registerEmailLinkRoutes(router: Router, deps: Deps): void {
 
   router.get('/account/reset', noReferrer, async (ctx) => {
     const token = tokenParam(ctx);
-    if (!(await selfService.resetIsPending(token))) return linkInvalid(ctx, deps, true);
+    if (!(await tokens.peek(token, 'reset-password'))) return linkInvalid(ctx, deps, true);
     views.render(ctx, 'reset', { token, passwordHint: passwordHint(ctx.state.t), csrfToken: csrf.token(ctx) });
   });
 
