@@ -434,7 +434,9 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       const expectedUntil = Date.parse(created!.activates_at) + (server.config.ttl.idToken + 300) * 1000;
       expect(Math.abs(Date.parse(old.published_until!) - expectedUntil)).toBeLessThan(1000);
 
-      expect(await server.sesame.host.refresh()).toBe(true);
+      // The server also reloads keys on its own timer, which may already have run: what
+      // matters is what it publishes and signs with once it has looked.
+      await server.sesame.host.refresh();
       const published = (await jwksKids()).filter((key) => key.alg === 'RS256').map((key) => key.kid);
       expect(published.sort()).toEqual([created!.kid, oldRsa.kid].sort());
 
