@@ -1,11 +1,12 @@
 // Failed client authentications at the token, introspection and revocation endpoints are counted
-// per client id and per address; past the limit, further failures are answered 429 with
+// per client id and per address (an IPv6 /64); past the limit, further failures are answered 429 with
 // Retry-After instead of 401. Requests with the right credentials are never held back, so
 // knowing a client id is not enough to lock its app out, and they cost no extra database work.
 // A 256-bit secret cannot be guessed: this is about noise, cost and alerting (checklist 35).
 import type Koa from 'koa';
 import type { RateLimiter, Limit } from './rate-limits.ts';
 import { TooManyAttemptsError } from './rate-limits.ts';
+import { clientNetwork } from './client-network.ts';
 
 export const CLIENT_AUTH_FAILURES: Limit = { name: 'client-auth', max: 20, windowSeconds: 5 * 60 };
 
@@ -28,7 +29,7 @@ export function clientAuthLimits(limits: RateLimiter): Koa.Middleware {
   return async (ctx, next) => {
     await next();
     if (ctx.method !== 'POST' || !ENDPOINTS.has(ctx.path) || ctx.status !== 401) return;
-    const subjects = new Set([`ip:${ctx.ip}`]);
+    const subjects = new Set([`ip:${clientNetwork(ctx.ip)}`]);
     const named = basicClientId(ctx.get('authorization'));
     const found = (ctx as unknown as { oidc?: { client?: { clientId: string } } }).oidc?.client?.clientId;
     for (const clientId of [named, found]) if (clientId) subjects.add(`client:${clientId}`);

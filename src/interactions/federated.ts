@@ -18,6 +18,7 @@ import { AppError } from '../http/errors.ts';
 import { field } from '../http/forms.ts';
 import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
+import { clientNetwork } from '../http/client-network.ts';
 
 type Middleware = Koa.Middleware;
 
@@ -89,14 +90,14 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     const sealed = field(ctx, 'pending');
 
     if (field(ctx, 'action') === 'email') {
-      await deps.limits.hit(LIMITS.resendPerIp, ctx.ip);
+      await deps.limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
       await deps.limits.hit(LIMITS.resendPerAccount, user.id);
       await deps.selfService.sendLinkConfirmation(user, pending.identity, provider, { locale: ctx.state.locale, interactionUid: details.uid });
       return deps.views.render(ctx, 'check-inbox', { message: ctx.state.t('linking.sent', { email: user.email, provider }), backLink: `/interaction/${details.uid}` });
     }
 
     // Proof by password, under the same limits as the login form.
-    const attempt = await deps.limits.attemptSignIn(ctx.ip, emailKey(user.email));
+    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), emailKey(user.email));
     const proven = await deps.users.authenticate(user.email, field(ctx, 'password'));
     if (proven?.id !== user.id) {
       return renderLink(ctx, deps, { sealed, email: user.email, provider, error: ctx.state.t('login.failed') }, 401);

@@ -6,6 +6,7 @@ import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { checkEmail, field } from '../http/forms.ts';
 import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
+import { clientNetwork } from '../http/client-network.ts';
 
 type Deps = Pick<InteractionDeps, 'views' | 'csrf' | 'selfService' | 'limits'>;
 
@@ -28,7 +29,7 @@ export function submitForgot({ views, csrf, selfService, limits }: Deps) {
     const error = checkEmail(ctx.state.t, email);
     if (error) return views.render(ctx, 'forgot', { ...paths(uid), email, error, csrfToken: csrf.token(ctx) }, 400);
 
-    await limits.hit(LIMITS.resetPerIp, ctx.ip);
+    await limits.hit(LIMITS.resetPerIp, clientNetwork(ctx.ip));
     await limits.hit(LIMITS.resetPerAccount, emailKey(email));
     await selfService.requestReset(email, { locale: ctx.state.locale, interactionUid: uid });
     views.render(ctx, 'check-inbox', { message: ctx.state.t('inbox.reset', { email }), backLink: paths(uid).backLink });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { finishInteraction, showCurrentStep, upstreamButtons } from './interaction.ts';
 import { emailKey } from '../accounts/users.ts';
+import { clientNetwork } from '../http/client-network.ts';
 
 const loginForm = z.object({
   csrf: z.string(),
@@ -46,7 +47,7 @@ export function submitLogin(deps: InteractionDeps) {
 
     // An attempt is reserved before any password is checked: per address (credential
     // stuffing) and per account (guessing), the same for accounts that do not exist.
-    const attempt = await deps.limits.attemptSignIn(ctx.ip, emailKey(form.data.email));
+    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), emailKey(form.data.email));
     const user = await deps.users.authenticate(form.data.email, form.data.password);
     if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
 

@@ -8,6 +8,7 @@ import { emailKey } from '../accounts/users.ts';
 import { checkEmail, checkName, errorsOf, field, passwordHint, passwordMessage } from '../http/forms.ts';
 import type { FieldErrors } from '../http/forms.ts';
 import { LIMITS } from '../http/rate-limits.ts';
+import { clientNetwork } from '../http/client-network.ts';
 
 type Values = { given_name: string; family_name: string; email: string };
 
@@ -37,7 +38,7 @@ export function submitRegister(deps: InteractionDeps) {
     });
     if (errors) return render(ctx, deps, values, errors, 400);
 
-    await deps.limits.hit(LIMITS.registerPerIp, ctx.ip);
+    await deps.limits.hit(LIMITS.registerPerIp, clientNetwork(ctx.ip));
     await deps.limits.hit(LIMITS.registerPerAccount, emailKey(values.email));
     await deps.selfService.register(
       { email: values.email, password, givenName: values.given_name, familyName: values.family_name },

@@ -7,9 +7,10 @@ import { finishInteraction } from './interaction.ts';
 import { field } from '../http/forms.ts';
 import { LIMITS, TooManyAttemptsError } from '../http/rate-limits.ts';
 import type { User } from '../accounts/users.ts';
+import { clientNetwork } from '../http/client-network.ts';
 
 async function sendLink(ctx: Koa.Context, { selfService, limits }: InteractionDeps, user: User) {
-  await limits.hit(LIMITS.resendPerIp, ctx.ip);
+  await limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
   await limits.hit(LIMITS.resendPerAccount, user.id);
   const { details } = ctx.state.interaction as InteractionState;
   await selfService.sendVerification(user, { locale: ctx.state.locale, interactionUid: details.uid });

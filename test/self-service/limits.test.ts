@@ -97,6 +97,17 @@ describe.each(STORES)('limits behind a trusted proxy on %s', (kind) => {
     expect((await attempt('stuffed-31@example.com', 'not the password', { 'x-forwarded-for': '10.250.0.1, 10.250.0.2' })).status).toBe(401);
   });
 
+  it('counts an IPv6 client by its /64, so a fresh address in the same network does not start afresh', async () => {
+    const attempt = await loginForm(h, h.browser());
+    for (let i = 1; i <= 30; i++) {
+      const page = await attempt(`hopping-${i}@example.com`, 'not the password', { 'x-forwarded-for': `2001:db8:77:1:${i.toString(16)}::1` });
+      expect(page.status, `attempt ${i}`).toBe(401);
+    }
+    expectTooMany(await attempt(ALICE, PASSWORD, { 'x-forwarded-for': '2001:db8:77:1:ffff:ffff:ffff:fffe' }), 1, 15 * 60);
+    // The neighbouring network is someone else.
+    expect((await attempt('hopping-31@example.com', 'not the password', { 'x-forwarded-for': '2001:db8:77:2::1' })).status).toBe(401);
+  });
+
   it('allows five registrations an hour from one address, then shows "too many attempts" with Retry-After', async () => {
     const browser = h.browser();
     for (let i = 1; i <= 5; i++) {
