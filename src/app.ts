@@ -12,6 +12,7 @@ import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { requestMemoScope } from './db/request-memo.ts';
 import { clientAuthLimits } from './http/client-auth-limits.ts';
+import { brandedFormPosts } from './interactions/provider-pages.ts';
 
 export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   issuer: string;
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(router.allowedMethods());
 
   app.use(clientAuthLimits(deps.limits));
+  app.use(brandedFormPosts(views));
   app.use(host.middleware);
   return app;
 }

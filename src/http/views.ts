@@ -17,7 +17,7 @@ export interface Views {
   localize(ctx: Koa.Context, uiLocales?: string): void;
   /** Sets the language from Accept-Language; the first middleware of every request. */
   middleware: Koa.Middleware;
-  /** Serves /assets/*, read once at start-up. */
+  /** Serves /assets/* (the stylesheet and the one script), read once at start-up. */
   assets: Koa.Middleware;
 }
 
@@ -26,8 +26,20 @@ export function createViews({ brandName, cache }: { brandName: string; cache: bo
     autoescape: true,
     throwOnUndefined: false,
   });
-  const stylesheet = readFileSync(new URL('assets/sesame.css', `file://${viewsDir}`));
-  const stylesheetVersion = createHash('sha256').update(stylesheet).digest('hex').slice(0, 10);
+  // Each asset is read once and linked with a digest of its content, so it can be cached forever.
+  const assets = new Map(
+    (
+      [
+        ['sesame.css', 'text/css'],
+        ['continue.js', 'text/javascript'],
+      ] as const
+    ).map(([name, type]) => {
+      const body = readFileSync(new URL(`assets/${name}`, `file://${viewsDir}`));
+      const version = createHash('sha256').update(body).digest('hex').slice(0, 10);
+      return [`/assets/${name}`, { body, type, href: `/assets/${name}?v=${version}` }];
+    }),
+  );
+  const href = (path: string) => assets.get(path)!.href;
 
   const localize = (ctx: Koa.Context, uiLocales?: string) => {
     const locale: Locale = negotiateLocale(uiLocales, ctx.get('Accept-Language'));
@@ -47,7 +59,7 @@ export function createViews({ brandName, cache }: { brandName: string; cache: bo
       ctx.vary('Accept-Language');
       ctx.body = env.render(`${template}.njk`, {
         ...model,
-        page: { lang: ctx.state.locale, brand: brandName, stylesheet: `/assets/sesame.css?v=${stylesheetVersion}` },
+        page: { lang: ctx.state.locale, brand: brandName, stylesheet: href('/assets/sesame.css'), script: href('/assets/continue.js') },
         t,
       });
     },
@@ -56,10 +68,11 @@ export function createViews({ brandName, cache }: { brandName: string; cache: bo
       await next();
     },
     assets: async (ctx, next) => {
-      if (ctx.path !== '/assets/sesame.css' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-      ctx.type = 'text/css';
+      const asset = assets.get(ctx.path);
+      if (!asset || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+      ctx.type = asset.type;
       ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
-      ctx.body = stylesheet;
+      ctx.body = asset.body;
     },
   };
 }

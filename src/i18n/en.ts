@@ -118,6 +118,15 @@ export const en = {
   'signed-out.message': 'You are now signed out of {brand}.',
   'signed-out.back': 'Back to {client}',
 
+  'continue.title': 'One moment',
+  'continue.button': 'Continue',
+  'continue.switch-heading': 'Switching accounts',
+  'continue.switch-message': 'Another account is signed in to {brand} in this browser. It will be signed out so that you can go on with the account you chose.',
+  'continue.logout-heading': 'Signing out',
+  'continue.logout-message': 'You are being signed out of {brand}.',
+  'continue.return-heading': 'Back to {client}',
+  'continue.return-message': 'You are being taken back to {client}.',
+
   'expired.title': 'This sign-in has expired',
   'expired.message': 'This page was open too long or has already been used. Go back to the app you were signing in to and start again.',
 

@@ -118,6 +118,15 @@ export const fr: Record<MessageKey, string> = {
   'signed-out.message': 'Vous êtes maintenant déconnecté de {brand}.',
   'signed-out.back': 'Retour à {client}',
 
+  'continue.title': 'Un instant',
+  'continue.button': 'Continuer',
+  'continue.switch-heading': 'Changement de compte',
+  'continue.switch-message': 'Un autre compte est connecté à {brand} dans ce navigateur. Il va être déconnecté pour que vous puissiez continuer avec le compte choisi.',
+  'continue.logout-heading': 'Déconnexion',
+  'continue.logout-message': 'Vous êtes en cours de déconnexion de {brand}.',
+  'continue.return-heading': 'Retour à {client}',
+  'continue.return-message': 'Vous allez être redirigé vers {client}.',
+
   'expired.title': 'Cette connexion a expiré',
   'expired.message': 'Cette page est restée ouverte trop longtemps ou a déjà été utilisée. Retournez dans l’application depuis laquelle vous vous connectiez et recommencez.',
 

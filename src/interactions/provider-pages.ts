@@ -1,5 +1,6 @@
 // The pages oidc-provider renders itself (its errors, the logout confirmation, the signed-out
-// page), drawn with our templates in the person's language.
+// page, its self-submitting forms), drawn with our templates in the person's language.
+import type Koa from 'koa';
 import { errors } from 'oidc-provider';
 import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
 import type { ProviderPages } from '../oidc/provider.ts';
@@ -59,5 +60,32 @@ export function createProviderPages(views: Views, log: Logger): ProviderPages {
     async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
       views.render(ctx, 'signed-out', { clientName: ctx.oidc.client?.clientName });
     },
+  };
+}
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescapeHtml = (text: string) => text.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity]!);
+
+/**
+ * oidc-provider writes its self-submitting form (a `form_post` response to a relying app, the
+ * sign-out that precedes signing in as another account, a sign-out with nobody signed in) as a
+ * bare English page with no name on it. This redraws that page as ours, with the same form:
+ * JavaScript presses its button (/assets/continue.js), and without JavaScript the person does.
+ */
+export function brandedFormPosts(views: Views): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (typeof ctx.body !== 'string' || !ctx.response.is('html') || !ctx.body.includes('<title>Submitting Callback</title>')) return;
+    const action = /<form method="post" action="([^"]*)">/.exec(ctx.body)?.[1];
+    if (action === undefined) return;
+    const fields = [...ctx.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/>/g)].map(([, name, value]) => ({
+      name: unescapeHtml(name!),
+      value: unescapeHtml(value!),
+    }));
+    const { oidc } = ctx as unknown as KoaContextWithOIDC;
+    const signsOut = unescapeHtml(action) === oidc.urlFor('end_session_confirm');
+    const purpose = !signsOut ? 'return' : oidc.route === 'resume' ? 'switch' : 'logout';
+    const clientName = oidc.client?.clientName ?? oidc.client?.clientId;
+    views.render(ctx, 'continue', { action: unescapeHtml(action), fields, purpose, clientName }, ctx.status);
   };
 }

@@ -80,13 +80,15 @@ export interface RelyingAppInChromium extends Chromium {
   app: oidc.Configuration;
   /** Every URL of the relying app the browser was sent to. */
   arrivals: string[];
+  /** The bodies of the forms the browser posted to the relying app (response_mode=form_post). */
+  posted: string[];
 }
 
 /**
- * A relying app registered on `server`, and a person's Chromium without JavaScript (checked)
- * whose trips back to the app are captured instead of loaded.
+ * A relying app registered on `server`, and a person's Chromium, without JavaScript (checked)
+ * unless `javaScript` is set, whose trips back to the app are captured instead of loaded.
  */
-export async function startRelyingAppInChromium(server: TestServer, { locale }: { locale: string }): Promise<RelyingAppInChromium> {
+export async function startRelyingAppInChromium(server: TestServer, { locale, javaScript = false }: { locale: string; javaScript?: boolean }): Promise<RelyingAppInChromium> {
   const { client, secret } = await server.sesame.clients.add({
     client_name: APP_NAME,
     redirect_uris: [CALLBACK],
@@ -96,16 +98,18 @@ export async function startRelyingAppInChromium(server: TestServer, { locale }: 
     first_party: false,
   });
   const app = await discover(server.issuer, client.clientId, secret);
-  const browser = await launchChromium({ locale, javaScriptEnabled: false });
+  const browser = await launchChromium({ locale, javaScriptEnabled: javaScript });
   const { page } = browser;
   page.setDefaultTimeout(10_000);
   page.setDefaultNavigationTimeout(15_000);
   await page.setContent('<title>off</title><script>document.title = "on"</script>');
-  if ((await page.title()) !== 'off') throw new Error('Chromium ran a page script although JavaScript is off');
+  if ((await page.title()) !== (javaScript ? 'on' : 'off')) throw new Error(`Chromium did not run page scripts as asked (JavaScript ${javaScript ? 'on' : 'off'})`);
   const arrivals: string[] = [];
+  const posted: string[] = [];
   await page.route(`${RP}/**`, async (route) => {
     arrivals.push(route.request().url());
+    if (route.request().method() === 'POST') posted.push(route.request().postData() ?? '');
     await route.fulfill({ status: 200, contentType: 'text/html', body: `<!doctype html><title>${APP_NAME}</title><p>Back at the app.</p>` });
   });
-  return { ...browser, app, arrivals };
+  return { ...browser, app, arrivals, posted };
 }
