@@ -33,6 +33,7 @@ import { createConnectors } from './federation/index.ts';
 import { createPendingSeal } from './federation/pending.ts';
 import { createFederatedAccounts } from './accounts/federated-accounts.ts';
 import type { Mailer } from './mail/index.ts';
+import { createConsentStore } from './accounts/consents.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
@@ -76,6 +77,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const pages = createProviderPages(views, log);
   const adapter = createAdapterFactory(prisma, clients);
   const findAccount = createFindAccount(users);
+  const consents = createConsentStore(prisma);
 
   const host = await createProviderHost({
     keys,
@@ -90,6 +92,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
         jwks,
         cookieKeys: secrets.cookieKeys,
         findAccount,
+        rememberedConsent: consents.find,
         pages,
         onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
       }),
@@ -109,6 +112,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     connectors,
     federated,
     pendingLinks,
+    consents,
     host,
     healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
   });

@@ -68,7 +68,8 @@ describe('admin CLI help', () => {
     [['clients'], /Commands:\s+add \[options\][\s\S]*sync \[options\] \[dir\]/],
     [['clients', 'add'], /--redirect-uri <uri>[\s\S]*--public/],
     [['clients', 'sync'], /--prune[\s\S]*--dry-run/],
-    [['users'], /Commands:\s+add \[options\][\s\S]*disable/],
+    [['users'], /Commands:\s+add \[options\][\s\S]*consents \[options\] <id-or-email>[\s\S]*forget-consent \[options\] <id-or-email>[\s\S]*disable/],
+    [['users', 'forget-consent'], /--client <id>/],
     [['users', 'add'], /--password-stdin/],
     [['keys'], /Commands:\s+list \[options\][\s\S]*rotate/],
     [['keys', 'rotate'], /--activate-in <duration>/],
@@ -419,6 +420,37 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       const refused = await browser.submit(login, { email: 'erin@example.com', password: PASSWORD });
       expect(refused.status).toBe(401);
       expect(refused.stoppedAt).toBeUndefined();
+    });
+
+    it('lists what a person allowed apps, and withdraws it: the app’s tokens stop working and it must ask again', async () => {
+      const web = parsed(await admin('clients', 'add', '--name', 'Photo album', '--id', 'album', '--redirect-uri', `${RP}/album/cb`, '--json'));
+      const rp = await discover(server.issuer, web.client_id, web.client_secret);
+      const user = parsed(await adminWithInput(`${PASSWORD}\n`, 'users', 'add', '--email', 'ida@example.com', '--password-stdin', '--verified', '--given-name', 'Ida', '--family-name', 'Noddack', '--json'));
+      expect(parsed(await admin('users', 'consents', 'ida@example.com', '--json'))).toEqual([]);
+      expect((await admin('users', 'consents', 'ida@example.com')).stdout).toBe('ida@example.com has not allowed any app (first-party apps need no consent).\n');
+
+      const flow = await beginSignIn(rp, `${RP}/album/cb`);
+      const callback = await signIn(new Browser(server.issuer), flow, 'ida@example.com', PASSWORD);
+      const tokens = await oidc.authorizationCodeGrant(rp, new URL(callback), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+
+      const [consent] = parsed(await admin('users', 'consents', user.id, '--json'));
+      expect(consent).toMatchObject({ client_id: 'album', client_name: 'Photo album', scopes: ['email', 'openid', 'profile'], claims: [] });
+      expect((await admin('users', 'consents', 'IDA@example.com')).stdout).toMatch(/^CLIENT\s+NAME\s+SCOPES\s+FIRST ALLOWED\s+LAST CHANGED\n[- ]+\nalbum\s+Photo album\s+email openid profile\s/);
+
+      expectRefused(await admin('users', 'forget-consent', 'ida@example.com', '--client', 'nobody'), /ida@example\.com has not allowed client "nobody"/);
+      expectRefused(await admin('users', 'forget-consent', 'nobody@example.com'), /no account "nobody@example\.com"/);
+      expect((await oidc.refreshTokenGrant(rp, tokens.refresh_token!)).access_token).toBeTruthy();
+
+      const forgotten = await admin('users', 'forget-consent', 'ida@example.com', '--client', 'album');
+      expect(forgotten.stdout).toBe('Forgot what ida@example.com allowed album; their tokens for it no longer work.\n');
+      expect(await oauthError(oidc.refreshTokenGrant(rp, tokens.refresh_token!))).toBe('invalid_grant');
+      expect(parsed(await admin('users', 'consents', 'ida@example.com', '--json'))).toEqual([]);
+      expect(parsed(await admin('users', 'forget-consent', 'ida@example.com', '--json'))).toEqual({ id: user.id, email: 'ida@example.com', forgotten: [] });
+
+      // The next sign-in, on a new browser, asks again.
+      const browser = new Browser(server.issuer);
+      const again = await browser.submit(await browser.open((await beginSignIn(rp, `${RP}/album/cb`)).url), { email: 'ida@example.com', password: PASSWORD });
+      expect(again.doc.querySelector('h1')?.text).toBe('Photo album wants to access your Sésame account');
     });
 
     it('rotates keys: --activate-in 0 signs with the new key at once, the old one stays published', async () => {

@@ -11,6 +11,7 @@ import { createClientRegistry } from '../../src/clients/registry.ts';
 import { createKeyStore, providerKeySet } from '../../src/oidc/keys.ts';
 import { createClientMetadataValidator } from '../../src/oidc/client-validation.ts';
 import { currentActor, recordAudit } from '../../src/audit.ts';
+import { createConsentStore } from '../../src/accounts/consents.ts';
 
 export interface AdminContext {
   config: Config;
@@ -18,6 +19,7 @@ export interface AdminContext {
   users: ReturnType<typeof createUserService>;
   clients: ReturnType<typeof createClientRegistry>;
   keys: ReturnType<typeof createKeyStore>;
+  consents: ReturnType<typeof createConsentStore>;
   audit(action: string, target: string, details?: object): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
       users: createUserService(db.prisma, createPasswordHasher(config.argon2)),
       clients: createClientRegistry(db.prisma, { cacheTtlSeconds: 0, validateMetadata: createClientMetadataValidator(config, jwks) }),
       keys,
+      consents: createConsentStore(db.prisma),
       audit: (action, target, details) => recordAudit(db.prisma, { actor, action, target, details }),
     });
   } finally {

@@ -1,7 +1,7 @@
 // `admin users …`: create and manage local accounts.
 import type { Command } from 'commander';
 import { isEmailAddress } from '../../src/accounts/users.ts';
-import type { User } from '../../src/accounts/users.ts';
+import type { User, UserService } from '../../src/accounts/users.ts';
 import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
 import { withContext } from './context.ts';
@@ -27,6 +27,12 @@ function describe(user: User) {
     status: user.disabledAt ? 'disabled' : 'enabled',
     created_at: user.createdAt,
   };
+}
+
+async function findUser(service: UserService, idOrEmail: string): Promise<User> {
+  const found = idOrEmail.includes('@') ? await service.findByEmail(idOrEmail) : await service.findById(idOrEmail);
+  if (!found) throw new UsageError(`no account "${idOrEmail}"`);
+  return found;
 }
 
 export function registerUserCommands(program: Command) {
@@ -85,6 +91,54 @@ export function registerUserCommands(program: Command) {
       }),
     );
 
+  users
+    .command('consents <id-or-email>')
+    .description('list the apps the person allowed to see their account, and what each may see')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, consents, clients }) => {
+        const user = await findUser(service, idOrEmail);
+        const names = new Map((await clients.list()).map((client) => [client.clientId, client.definition.client_name]));
+        const all = (await consents.list(user.id)).map((consent) => ({
+          client_id: consent.clientId,
+          client_name: names.get(consent.clientId) ?? null,
+          scopes: consent.scopes,
+          claims: consent.claims,
+          granted_at: consent.grantedAt,
+          updated_at: consent.updatedAt,
+        }));
+        emit(options.json, all, () =>
+          all.length === 0
+            ? `${user.email} has not allowed any app (first-party apps need no consent).`
+            : table(
+                ['CLIENT', 'NAME', 'SCOPES', 'FIRST ALLOWED', 'LAST CHANGED'],
+                all.map((c) => [c.client_id, c.client_name ?? '', c.scopes.join(' '), c.granted_at, c.updated_at]),
+              ),
+        );
+      }),
+    );
+
+  users
+    .command('forget-consent <id-or-email>')
+    .description('withdraw what the person allowed an app (or every app): the app is signed out and must ask again')
+    .option('--client <id>', 'only this app (default: every app)')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, consents, audit }) => {
+        const user = await findUser(service, idOrEmail);
+        if (options.client && !(await consents.find(user.id, options.client))) {
+          throw new UsageError(`${user.email} has not allowed client "${options.client}"`);
+        }
+        const forgotten = await consents.forget(user.id, options.client);
+        for (const clientId of forgotten) await audit('user.forget-consent', user.id, { client_id: clientId });
+        emit(options.json, { id: user.id, email: user.email, forgotten }, () =>
+          forgotten.length === 0
+            ? `${user.email} had not allowed any app; nothing to forget.`
+            : `Forgot what ${user.email} allowed ${forgotten.join(', ')}; their tokens for ${forgotten.length === 1 ? 'it' : 'them'} no longer work.`,
+        );
+      }),
+    );
+
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     users
       .command(`${name} <id-or-email>`)
@@ -92,8 +146,7 @@ export function registerUserCommands(program: Command) {
       .option('--json', 'print JSON')
       .action((idOrEmail: string, options) =>
         withContext(async ({ users: service, audit }) => {
-          const found = idOrEmail.includes('@') ? await service.findByEmail(idOrEmail) : await service.findById(idOrEmail);
-          if (!found) throw new UsageError(`no account "${idOrEmail}"`);
+          const found = await findUser(service, idOrEmail);
           const user = describe((await service.setDisabled(found.id, disabled))!);
           await audit(`user.${name}`, user.id);
           emit(options.json, user, () => `Account ${user.email} (${user.id}) is now ${user.status}.`);

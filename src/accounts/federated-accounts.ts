@@ -7,8 +7,8 @@
 //   5. A new identity whose address has an account is linked only if the upstream has verified
 //      the address, and then:
 //      - if the account's own address was never verified, it is reclaimed: its password,
-//        sessions, tokens and pending links are dropped (a squatter who registered someone
-//        else's address beforehand loses it), then the identity is linked;
+//        sessions, tokens, pending links and consents to apps are dropped (a squatter who
+//        registered someone else's address beforehand loses it), then the identity is linked;
 //      - otherwise only after the person proves control of the account (its password, or a
 //        link sent to its address): "needs-proof".
 import { randomUUID } from 'node:crypto';
@@ -87,6 +87,8 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
         data: { passwordHash: null, passwordChangedAt: new Date(), emailVerified: true, email: identity.email, ...names(identity) },
       }),
       prisma.oneTimeToken.deleteMany({ where: { userId: existing.id } }),
+      // What the squatter allowed apps to see was never the owner's choice.
+      prisma.consent.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId: existing.id, email: identity.email, lastUsedAt: new Date() } }),
     ]);

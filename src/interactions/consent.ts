@@ -17,7 +17,7 @@ export function showConsent({ views, csrf, users }: InteractionDeps) {
   };
 }
 
-export function submitConsent({ csrf }: InteractionDeps) {
+export function submitConsent({ csrf, consents }: InteractionDeps) {
   return async (ctx: Koa.Context) => {
     const { details, provider } = ctx.state.interaction as InteractionState;
     if (details.prompt.name !== 'consent') return showCurrentStep(ctx);
@@ -38,6 +38,8 @@ export function submitConsent({ csrf }: InteractionDeps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
+    // Remembered beyond this session: the next sign-in to this app asks only for what is new.
+    await consents.remember(grant.accountId!, grant.clientId!, grant.getOIDCScope().split(' ').filter(Boolean), grant.getOIDCClaims());
     await finishInteraction(ctx, { consent: details.grantId ? {} : { grantId } }, true);
   };
 }

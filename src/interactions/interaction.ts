@@ -13,6 +13,7 @@ import type { PendingSeal } from '../federation/pending.ts';
 import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
 import type { Logger } from '../log.ts';
 import { AppError } from '../http/errors.ts';
+import type { ConsentStore } from '../accounts/consents.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -25,6 +26,7 @@ export interface InteractionDeps {
   connectors: Connectors;
   federated: FederatedAccounts;
   pendingLinks: PendingSeal;
+  consents: ConsentStore;
   log: Logger;
 }
 

@@ -26,11 +26,13 @@ export interface ProviderDeps {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   findAccount: FindAccount;
+  /** What a person allowed a (not first-party) client in an earlier session, if anything. */
+  rememberedConsent: (accountId: string, clientId: string) => Promise<{ scopes: string[]; claims: string[] } | undefined>;
   pages: ProviderPages;
   onServerError?: (ctx: KoaContextWithOIDC, error: Error) => void;
 }
 
-export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, pages, onServerError }: ProviderDeps): Provider {
+export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, rememberedConsent, pages, onServerError }: ProviderDeps): Provider {
   const { ttl } = config;
 
   const configuration: Configuration = {
@@ -163,15 +165,29 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
 
-    // First-party clients never ask for consent: their grant covers whatever they request.
+    // What the person has allowed needs no consent page: for a first-party client, whatever it
+    // requests; for the others, what they allowed before, in this session or an earlier one
+    // (src/accounts/consents.ts). prompt=consent still always asks (oidc-provider's policy).
     async loadExistingGrant(ctx) {
       const { client, session } = ctx.oidc;
       const grantId = ctx.oidc.result?.consent?.grantId ?? session!.grantIdFor(client!.clientId);
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      if (!client!.metadata().first_party || !session?.accountId) return existing;
-      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId });
-      grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '));
-      if (ctx.oidc.requestParamClaims) grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
+      const accountId = session?.accountId;
+      if (!accountId) return existing;
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId });
+      const granted = { scopes: new Set(grant.getOIDCScope().split(' ')), claims: new Set(grant.getOIDCClaims()) };
+      const missing = {
+        scopes: [...ctx.oidc.requestParamScopes].filter((scope) => !granted.scopes.has(scope)),
+        claims: [...(ctx.oidc.requestParamClaims ?? [])].filter((claim) => !granted.claims.has(claim)),
+      };
+      if (existing && missing.scopes.length === 0 && missing.claims.length === 0) return existing;
+      const allowed = client!.metadata().first_party ? missing : await rememberedConsent(accountId, client!.clientId);
+      if (!allowed) return existing;
+      const scopes = missing.scopes.filter((scope) => allowed.scopes.includes(scope));
+      const claims = missing.claims.filter((claim) => allowed.claims.includes(claim));
+      if (scopes.length === 0 && claims.length === 0) return existing;
+      if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+      if (claims.length) grant.addOIDCClaims(claims);
       await grant.save();
       return grant;
     },

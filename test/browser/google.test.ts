@@ -63,22 +63,28 @@ describe.each(STORES)('Sign in with Google in Chromium without JavaScript (%s)',
     expect(await page.locator('h1').count(), page.url()).toBe(1);
   }
 
-  /** Signs in from the app's request through Google, allows the app in, and returns the app's tokens. */
-  async function signInWithGoogle() {
+  /**
+   * Signs in from the app's request through Google, allows the app in (unless the person already
+   * had, which is `remembered`), and returns the app's tokens.
+   */
+  async function signInWithGoogle({ remembered = false } = {}) {
     const flow = await beginSignIn(app, CALLBACK);
     await page.goto(flow.url);
     await arrive('Sign in');
     google.next = PERSON;
     const requests = google.authorizationRequests.length;
+    const before = arrivals.length;
     await button('Continue with Google').click();
 
     // Google answers at once (the stand-in has no pages), and the browser comes back for consent.
-    await arrive(`${APP_NAME} wants to access your ${brand} account`);
-    expect(google.authorizationRequests.length).toBe(requests + 1);
-    expect(await page.getByText(`Signed in as ${PERSON.email}`).count()).toBe(1);
-    const before = arrivals.length;
-    await button('Allow').click();
+    if (!remembered) {
+      await arrive(`${APP_NAME} wants to access your ${brand} account`);
+      expect(google.authorizationRequests.length).toBe(requests + 1);
+      expect(await page.getByText(`Signed in as ${PERSON.email}`).count()).toBe(1);
+      await button('Allow').click();
+    }
     await page.waitForURL((url) => url.href.startsWith(`${CALLBACK}?`));
+    expect(google.authorizationRequests.length).toBe(requests + 1);
     expect(arrivals.length).toBe(before + 1);
     return redeem(app, flow, arrivals.at(-1)!);
   }
@@ -89,9 +95,10 @@ describe.each(STORES)('Sign in with Google in Chromium without JavaScript (%s)',
     expect(claims).toMatchObject({ email: PERSON.email, email_verified: true, given_name: 'Grace', family_name: 'Hopper', name: 'Grace Hopper', picture: PERSON.picture });
     expect(claims.sub).not.toBe(PERSON.sub);
 
-    // Another day: the browser kept nothing, neither Sésame's cookies nor Google's.
+    // Another day: the browser kept nothing, neither Sésame's cookies nor Google's. The app was
+    // allowed before, and that is remembered: Google, then straight back to the app.
     await chromium.context.clearCookies();
-    const again = await signInWithGoogle();
+    const again = await signInWithGoogle({ remembered: true });
     expect(again.claims()).toMatchObject({ sub: claims.sub, email: PERSON.email });
     expect(await server.sesame.users.list().then((users) => users.filter((user) => user.email === PERSON.email).length)).toBe(1);
   }

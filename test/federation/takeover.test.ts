@@ -1,12 +1,14 @@
 // Issue 4, checklist 53: pre-account takeover. A squatter registers the victim's address through
 // the registration page (never confirmed) and chooses a password; later the victim signs in with
 // Google, which vouches for the address. The victim gets the account, under Google's names; the
-// squatter's password, sessions, refresh tokens and pending links die with the squat. Run twice:
+// squatter's password, sessions, refresh tokens, pending links and the apps the squatter allowed
+// die with the squat. Run twice:
 // with the default settings (the squatter is stuck at "confirm your address" but holds a session)
 // and with ALLOW_UNVERIFIED_EMAIL_SIGN_IN=true (the squatter could sign in to apps and got tokens).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../support/browser.ts';
-import { oidc } from '../support/rp.ts';
+import { RP } from '../support/fixture.ts';
+import { beginSignIn, discover, oidc } from '../support/rp.ts';
 import { STORES } from '../support/stores.ts';
 import { click, expectLoginPageSaying, heading, openSignIn, refreshOutcome, SAYS, signInWithGoogle, startFederation, tokensFor } from './harness.ts';
 import type { Federation, Page } from './harness.ts';
@@ -45,9 +47,15 @@ describe.each(SETTINGS)('pre-account takeover through Google ($kind, ALLOW_UNVER
     expect(heading(registered)).toBe(SAYS.inbox);
     const squat = await passwordSignIn(squatter, email);
     let squatterTokens: Awaited<ReturnType<typeof tokensFor>> | undefined;
+    const wiki = await discover(h.f.issuer, h.f.web.id, h.f.web.secret);
+    const wikiConsent = `Wiki <b>&</b> wants to access your ${h.f.server.config.brandName} account`;
     if (allowUnverified) {
       squatterTokens = await tokensFor(h, squat.flow, squat.page);
       expect(squatterTokens.claims()).toMatchObject({ email, email_verified: false, given_name: 'Squat' });
+      // The squatter also lets a third-party app see the account.
+      const consent = await squatter.open((await beginSignIn(wiki, `${RP}/cb`)).url);
+      expect(heading(consent)).toBe(wikiConsent);
+      expect((await squatter.submit(consent, {}, { button: { name: 'decision', value: 'allow' } })).stoppedAt).toMatch(/code=/);
     } else {
       expect(heading(squat.page), 'the squatter holds a session, stuck at confirming the address').toBe(SAYS.verifyTitle);
     }
@@ -55,7 +63,8 @@ describe.each(SETTINGS)('pre-account takeover through Google ($kind, ALLOW_UNVER
     expect(confirmation?.link).toBeDefined();
 
     // The victim signs in with Google.
-    const { flow, page } = await signInWithGoogle(h, h.browser(), victim);
+    const victimBrowser = h.browser();
+    const { flow, page } = await signInWithGoogle(h, victimBrowser, victim);
     const claims = (await tokensFor(h, flow, page)).claims()!;
     expect(claims).toMatchObject({ email, email_verified: true, given_name: 'Victoria', family_name: 'Tim', name: 'Victoria Tim' });
     if (squatterTokens) expect(claims.sub, 'the same account, reclaimed').toBe(squatterTokens.claims()!.sub);
@@ -80,6 +89,9 @@ describe.each(SETTINGS)('pre-account takeover through Google ($kind, ALLOW_UNVER
     const link = await h.browser().open(confirmation!.link!);
     expect(link.status).toBe(400);
     expect(heading(link)).toBe(SAYS.linkInvalid);
+
+    // What the squatter allowed is not the victim's choice: the third-party app asks the victim.
+    expect(heading(await victimBrowser.open((await beginSignIn(wiki, `${RP}/cb`)).url))).toBe(wikiConsent);
 
     // The victim comes back with Google to the same account.
     const returning = await signInWithGoogle(h, h.browser(), victim);

@@ -99,7 +99,8 @@ describe.each(STORES)('sign-in on %s', (kind) => {
   });
 
   it('returns access_denied when the person denies consent, and when they cancel', async () => {
-    const denied = await signIn(new Browser(f.issuer), await beginSignIn(web, `${RP}/cb`), f.alice.email, PASSWORD, 'deny');
+    const dora = await f.server.sesame.users.create({ email: 'dora@example.com', password: PASSWORD, emailVerified: true, givenName: 'Dora', familyName: 'Maar' });
+    const denied = await signIn(new Browser(f.issuer), await beginSignIn(web, `${RP}/cb`), dora.email, PASSWORD, 'deny');
     expect(new URL(denied).searchParams.get('error')).toBe('access_denied');
 
     const browser = new Browser(f.issuer);

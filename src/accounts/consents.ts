@@ -1,0 +1,62 @@
+// What people allowed relying apps to see, kept beyond the browser session in which they allowed
+// it: the next sign-in to the same app, on any browser, asks only for what was never allowed.
+// oidc-provider's own grants end with the session (or the refresh token); this is the memory
+// behind them. Withdrawing a consent also ends every grant and token the app holds for that person.
+import type { Prisma } from '../db/database.ts';
+
+export interface Consent {
+  clientId: string;
+  scopes: string[];
+  claims: string[];
+  grantedAt: Date;
+  updatedAt: Date;
+}
+
+export function createConsentStore(prisma: Prisma) {
+  return {
+    /** What `userId` allowed `clientId`, or undefined when nothing is remembered. */
+    async find(userId: string, clientId: string): Promise<Consent | undefined> {
+      const row = await prisma.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+      return row ?? undefined;
+    },
+
+    /** Adds to what `userId` allowed `clientId` (what was allowed before stays allowed). */
+    async remember(userId: string, clientId: string, scopes: Iterable<string>, claims: Iterable<string> = []): Promise<void> {
+      await prisma.$executeRaw`
+        INSERT INTO consents (user_id, client_id, scopes, claims, updated_at)
+        VALUES (${userId}, ${clientId}, ${[...new Set(scopes)].sort()}::text[], ${[...new Set(claims)].sort()}::text[], now())
+        ON CONFLICT (user_id, client_id) DO UPDATE SET
+          scopes = ARRAY(SELECT DISTINCT s FROM unnest(consents.scopes || excluded.scopes) AS s ORDER BY s),
+          claims = ARRAY(SELECT DISTINCT c FROM unnest(consents.claims || excluded.claims) AS c ORDER BY c),
+          updated_at = now()`;
+    },
+
+    /** Every app `userId` allowed, oldest first. */
+    async list(userId: string): Promise<Consent[]> {
+      return prisma.consent.findMany({ where: { userId }, orderBy: { grantedAt: 'asc' } });
+    },
+
+    /**
+     * Forgets what `userId` allowed `clientId` (every app when `clientId` is absent) and ends the
+     * grants, tokens and codes those apps hold for them. Returns the apps forgotten.
+     */
+    async forget(userId: string, clientId?: string): Promise<string[]> {
+      const forgotten = await prisma.consent.findMany({ where: { userId, ...(clientId ? { clientId } : {}) }, select: { clientId: true } });
+      const clientIds = forgotten.map((row) => row.clientId);
+      if (clientIds.length === 0) return [];
+      const grants = await prisma.oidcPayload.findMany({
+        where: { model: 'Grant', accountId: userId, OR: clientIds.map((id) => ({ payload: { path: ['clientId'], equals: id } })) },
+        select: { id: true },
+      });
+      const grantIds = grants.map((grant) => grant.id);
+      await prisma.$transaction([
+        prisma.oidcPayload.deleteMany({ where: { grantId: { in: grantIds } } }),
+        prisma.oidcPayload.deleteMany({ where: { model: 'Grant', id: { in: grantIds } } }),
+        prisma.consent.deleteMany({ where: { userId, clientId: { in: clientIds } } }),
+      ]);
+      return clientIds;
+    },
+  };
+}
+
+export type ConsentStore = ReturnType<typeof createConsentStore>;
