@@ -184,6 +184,27 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     expect(new URL(page.stoppedAt!).searchParams.get('error')).toBe('login_required');
   });
 
+  it('asks for the password again when the app wants a recent sign-in (prompt=login, max_age), and says when it happened', async () => {
+    const intranet = await discover(f.issuer, f.firstParty.id, f.firstParty.secret);
+    const browser = new Browser(f.issuer);
+    const first = await beginSignIn(intranet, `${RP}/intranet/cb`);
+    await redeem(intranet, first, await signIn(browser, first, f.alice.email, PASSWORD));
+
+    // A session younger than max_age: straight back, with auth_time in the ID token.
+    const recent = await beginSignIn(intranet, `${RP}/intranet/cb`, { max_age: '3600' });
+    const silent = await browser.open(recent.url);
+    const claims = (await oidc.authorizationCodeGrant(intranet, new URL(silent.stoppedAt!), { pkceCodeVerifier: recent.verifier, expectedState: recent.state, expectedNonce: recent.nonce, maxAge: 3600 })).claims()!;
+    expect(Math.abs(claims.auth_time! - Date.now() / 1000)).toBeLessThan(120);
+
+    // max_age=0 and prompt=login: the login page again, the address filled in from login_hint.
+    for (const params of [{ max_age: '0' }, { prompt: 'login', login_hint: f.alice.email }] as Record<string, string>[]) {
+      const page = await browser.open((await beginSignIn(intranet, `${RP}/intranet/cb`, params)).url);
+      expect(page.stoppedAt, JSON.stringify(params)).toBeUndefined();
+      expect(page.doc.querySelector('input[name="password"]'), JSON.stringify(params)).not.toBeNull();
+      if (params.login_hint) expect(page.doc.querySelector('input[name="email"]')!.getAttribute('value')).toBe(f.alice.email);
+    }
+  });
+
   it('sends hardening headers on every page and no CORS on the authorization endpoint', async () => {
     const browser = new Browser(f.issuer, { origin: 'https://evil.example' });
     const auth = await browser.request((await beginSignIn(web, `${RP}/cb`)).url);
