@@ -123,7 +123,7 @@ export const fr: Record<MessageKey, string> = {
   'continue.switch-heading': 'Changement de compte',
   'continue.switch-message': 'Un autre compte est connecté à {brand} dans ce navigateur. Il va être déconnecté pour que vous puissiez continuer avec le compte choisi.',
   'continue.logout-heading': 'Déconnexion',
-  'continue.logout-message': 'Vous êtes en cours de déconnexion de {brand}.',
+  'continue.logout-message': 'Nous vous déconnectons de {brand}.',
   'continue.return-heading': 'Retour à {client}',
   'continue.return-message': 'Vous allez être redirigé vers {client}.',
 
