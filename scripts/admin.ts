@@ -20,7 +20,14 @@ registerClientCommands(program);
 registerUserCommands(program);
 registerKeyCommands(program);
 
+/** Errors of reaching or opening the database: socket errors, and PostgreSQL's own (SQLSTATE). */
+function isDatabaseUnreachable(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET'].includes(code) || /^(08|28|3D)[0-9A-Z]{3}$/.test(code));
+}
+
 function explain(error: unknown): string | undefined {
+  if (isDatabaseUnreachable(error)) return `cannot use the database (check DATABASE_URL, or DATA_DIR): ${error.message}`;
   if (error instanceof ZodError) {
     return error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n');
   }

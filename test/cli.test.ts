@@ -80,6 +80,12 @@ describe('admin CLI help', () => {
     expect(run.stdout).toMatch(content);
   });
 
+  it('says plainly when the database cannot be reached', async () => {
+    const run = await runAdmin({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sesame' }, cwd, ['clients', 'list']);
+    expectRefused(run, /^error: cannot use the database \(check DATABASE_URL, or DATA_DIR\): connect ECONNREFUSED 127\.0\.0\.1:1\n$/);
+    expect(run.code).toBe(1);
+  });
+
   it('refuses an unknown command with exit code 2', async () => {
     const run = await runAdmin({ DATA_DIR: join(cwd, 'unused') }, cwd, ['clients', 'frobnicate']);
     expect(run.code).toBe(2);
