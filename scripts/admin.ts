@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { ConfigError } from '../src/config.ts';
 import { DataDirBusyError } from '../src/db/embedded.ts';
+import { SealingError } from '../src/oidc/sealing.ts';
 import { ClientError } from '../src/clients/registry.ts';
 import { DuplicateEmailError } from '../src/accounts/users.ts';
 import { registerClientCommands } from './admin/clients.ts';
@@ -36,6 +37,7 @@ function explain(error: unknown): string | undefined {
     error instanceof ClientError ||
     error instanceof DuplicateEmailError ||
     error instanceof ConfigError ||
+    error instanceof SealingError ||
     error instanceof DataDirBusyError
   ) {
     return error.message;

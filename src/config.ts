@@ -47,6 +47,8 @@ const envSchema = z.object({
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).default(1),
   ARGON2_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(4),
 
+  SECRETS_ENCRYPTION_KEY: optionalText.pipe(z.string().min(32, 'must have at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
+
   CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
   KEY_REFRESH_INTERVAL: seconds(60),
   CLEANUP_INTERVAL: seconds(5 * 60),
@@ -102,6 +104,8 @@ export interface Config {
     readonly parallelism: number;
     readonly maxConcurrency: number;
   };
+  /** Encrypts private signing keys and cookie keys in the database (src/oidc/sealing.ts). */
+  readonly secretsEncryptionKey?: string;
   readonly clientCacheTtl: number;
   readonly keyRefreshInterval: number;
   readonly cleanupInterval: number;
@@ -220,6 +224,7 @@ export function loadConfig(env: Env): Config {
       parallelism: e.ARGON2_PARALLELISM,
       maxConcurrency: e.ARGON2_MAX_CONCURRENCY,
     }),
+    ...(e.SECRETS_ENCRYPTION_KEY ? { secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY } : {}),
     clientCacheTtl: e.CLIENT_CACHE_TTL,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,

@@ -24,6 +24,7 @@ import { createKeyStore } from './oidc/keys.ts';
 import type { KeyStore } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { loadServerSecrets } from './oidc/secrets.ts';
+import { createSealer } from './oidc/sealing.ts';
 import { createInteractionPolicy } from './oidc/policy.ts';
 import { createOneTimeTokens } from './accounts/one-time-tokens.ts';
 import { createSelfService } from './accounts/self-service.ts';
@@ -55,10 +56,16 @@ export interface Sesame {
 
 export async function createSesame({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<Sesame> {
   const { prisma } = db;
-  const secrets = await loadServerSecrets(prisma);
-  const keys = createKeyStore(prisma);
+  const sealer = createSealer(config.secretsEncryptionKey);
+  if (!sealer.sealing && config.env === 'production') {
+    log.warn('SECRETS_ENCRYPTION_KEY is not set: private signing keys and cookie keys are stored unencrypted in the database');
+  }
+  const secrets = await loadServerSecrets(prisma, sealer);
+  const keys = createKeyStore(prisma, sealer);
   const created = await keys.ensure();
   if (created.length) log.info({ kids: created }, 'generated signing keys');
+  const sealed = await keys.sealStored();
+  if (sealed) log.info({ keys: sealed }, 'encrypted signing keys stored before SECRETS_ENCRYPTION_KEY was set');
 
   const passwords = createPasswordHasher(config.argon2);
   const users = createUserService(prisma, passwords);

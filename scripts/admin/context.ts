@@ -9,6 +9,7 @@ import { createPasswordHasher } from '../../src/accounts/passwords.ts';
 import { createUserService } from '../../src/accounts/users.ts';
 import { createClientRegistry } from '../../src/clients/registry.ts';
 import { createKeyStore, providerKeySet } from '../../src/oidc/keys.ts';
+import { createSealer } from '../../src/oidc/sealing.ts';
 import { createClientMetadataValidator } from '../../src/oidc/client-validation.ts';
 import { currentActor, recordAudit } from '../../src/audit.ts';
 import { createConsentStore } from '../../src/accounts/consents.ts';
@@ -28,7 +29,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
   const config = loadConfig(readEnvironment());
   const db = await openDatabase(config.database, { migrate: true, attach: true, poolSize: 2 });
   try {
-    const keys = createKeyStore(db.prisma);
+    const keys = createKeyStore(db.prisma, createSealer(config.secretsEncryptionKey));
     await keys.ensure();
     const { jwks } = providerKeySet(await keys.list(), new Date(), config.ttl.idToken);
     const actor = currentActor();

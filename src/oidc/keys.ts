@@ -9,6 +9,7 @@ import { calculateJwkThumbprint } from 'jose';
 import type { JWK } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
+import type { Sealer } from './sealing.ts';
 
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
@@ -101,10 +102,31 @@ export function providerKeySet(keys: StoredKey[], now: Date, idTokenTtlSeconds: 
   };
 }
 
-export function createKeyStore(prisma: Prisma) {
+/**
+ * The keys in the database. A private key is stored as its JWK, or sealed (a string) when
+ * SECRETS_ENCRYPTION_KEY is set; `list()` always returns the JWK.
+ */
+export function createKeyStore(prisma: Prisma, sealer: Sealer) {
+  const context = (kid: string) => `signing-key:${kid}`;
+  const stored = (kid: string, jwk: JWK) => (sealer.sealing ? sealer.seal(JSON.stringify(jwk), context(kid)) : (jwk as object));
+  const opened = (kid: string, value: unknown): unknown => (typeof value === 'string' ? JSON.parse(sealer.open(value, context(kid))) : value);
+
   return {
-    list(): Promise<StoredKey[]> {
-      return prisma.signingKey.findMany({ orderBy: [{ alg: 'asc' }, { activatesAt: 'desc' }] });
+    async list(): Promise<StoredKey[]> {
+      const rows = await prisma.signingKey.findMany({ orderBy: [{ alg: 'asc' }, { activatesAt: 'desc' }] });
+      return rows.map((row) => ({ ...row, privateJwk: opened(row.kid, row.privateJwk) }));
+    },
+
+    /** With SECRETS_ENCRYPTION_KEY set, seals the keys stored before it was. Returns how many. */
+    async sealStored(): Promise<number> {
+      if (!sealer.sealing) return 0;
+      let sealed = 0;
+      for (const row of await prisma.signingKey.findMany()) {
+        if (typeof row.privateJwk === 'string') continue;
+        await prisma.signingKey.update({ where: { kid: row.kid }, data: { privateJwk: stored(row.kid, row.privateJwk as JWK) } });
+        sealed++;
+      }
+      return sealed;
     },
 
     /** On first start, one immediately active key per algorithm; safe when replicas race. */
@@ -116,7 +138,7 @@ export function createKeyStore(prisma: Prisma) {
         for (const alg of SIGNING_ALGORITHMS) {
           if (existing.has(alg)) continue;
           const { kid, jwk } = await generateSigningKey(alg);
-          await tx.signingKey.create({ data: { kid, alg, privateJwk: jwk as object, activatesAt: new Date() } });
+          await tx.signingKey.create({ data: { kid, alg, privateJwk: stored(kid, jwk), activatesAt: new Date() } });
           created.push(kid);
         }
       });
@@ -128,7 +150,7 @@ export function createKeyStore(prisma: Prisma) {
       const created: { kid: string; alg: string }[] = [];
       for (const alg of algs) {
         const { kid, jwk } = await generateSigningKey(alg);
-        await prisma.signingKey.create({ data: { kid, alg, privateJwk: jwk as object, activatesAt } });
+        await prisma.signingKey.create({ data: { kid, alg, privateJwk: stored(kid, jwk), activatesAt } });
         created.push({ kid, alg });
       }
       return created;

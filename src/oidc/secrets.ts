@@ -1,6 +1,7 @@
 // Server-wide secrets generated on first start and shared by every replica through the database.
 import { hkdfSync, randomBytes } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
+import type { Sealer } from './sealing.ts';
 
 const COOKIE_KEYS = 'cookie-keys';
 
@@ -11,12 +12,17 @@ export interface ServerSecrets {
   derive(purpose: string): Buffer;
 }
 
-export async function loadServerSecrets(prisma: Prisma): Promise<ServerSecrets> {
-  const fresh = JSON.stringify([randomBytes(32).toString('base64url')]);
+/** Reads the secrets, generating them on first start (sealed when SECRETS_ENCRYPTION_KEY is set). */
+export async function loadServerSecrets(prisma: Prisma, sealer: Sealer): Promise<ServerSecrets> {
+  const fresh = sealer.seal(JSON.stringify([randomBytes(32).toString('base64url')]), COOKIE_KEYS);
   // Replicas starting together: the first insert wins, everyone reads the winner.
   await prisma.serverSecret.createMany({ data: [{ name: COOKIE_KEYS, value: fresh }], skipDuplicates: true });
   const row = await prisma.serverSecret.findUniqueOrThrow({ where: { name: COOKIE_KEYS } });
-  const cookieKeys = JSON.parse(row.value) as string[];
+  if (sealer.sealing && !sealer.isSealed(row.value)) {
+    // Stored before SECRETS_ENCRYPTION_KEY was set: seal it now (only if no replica did meanwhile).
+    await prisma.serverSecret.updateMany({ where: { name: COOKIE_KEYS, value: row.value }, data: { value: sealer.seal(row.value, COOKIE_KEYS) } });
+  }
+  const cookieKeys = JSON.parse(sealer.open(row.value, COOKIE_KEYS)) as string[];
   const master = Buffer.from(cookieKeys[0]!, 'base64url');
   return {
     cookieKeys,

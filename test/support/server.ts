@@ -52,8 +52,15 @@ export async function startServer(store: TestStore, overrides: Env = {}): Promis
   });
   const log = createLogger({ level: config.logLevel, destination });
   const db = await openDatabase(config.database, { migrate: true });
-  const sesame = await createSesame({ config, db, log });
-  await sesame.listen();
+  let sesame: Sesame;
+  try {
+    sesame = await createSesame({ config, db, log });
+    await sesame.listen();
+  } catch (error) {
+    // As main.ts does: a server that could not start lets go of its database.
+    await db.close();
+    throw error;
+  }
   return {
     issuer: config.issuer,
     config,

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createSealer, SealingError } from './sealing.ts';
+
+const KEY = 'k'.repeat(40);
+
+describe('createSealer', () => {
+  it('stores values as they are without a key', () => {
+    const sealer = createSealer(undefined);
+    expect(sealer.sealing).toBe(false);
+    expect(sealer.seal('{"d":"private"}', 'signing-key:a')).toBe('{"d":"private"}');
+    expect(sealer.open('{"d":"private"}', 'signing-key:a')).toBe('{"d":"private"}');
+  });
+
+  it('seals with a fresh nonce every time, and opens what it sealed', () => {
+    const sealer = createSealer(KEY);
+    const one = sealer.seal('{"d":"private"}', 'signing-key:a');
+    const two = sealer.seal('{"d":"private"}', 'signing-key:a');
+    expect(one).toMatch(/^sealed:v1\.[\w-]{8}\.[\w-]{16}\.[\w-]+$/);
+    expect(one).not.toBe(two);
+    expect(one).not.toContain('private');
+    expect(sealer.isSealed(one)).toBe(true);
+    expect(sealer.open(one, 'signing-key:a')).toBe('{"d":"private"}');
+    expect(sealer.open(two, 'signing-key:a')).toBe('{"d":"private"}');
+    // Plain values stored before the key was set still read.
+    expect(sealer.open('["cookie"]', 'cookie-keys')).toBe('["cookie"]');
+  });
+
+  it('refuses a value moved to another row, or altered', () => {
+    const sealer = createSealer(KEY);
+    const sealed = sealer.seal('{"d":"private"}', 'signing-key:a');
+    expect(() => sealer.open(sealed, 'signing-key:b')).toThrow(/signing-key:b\) does not decrypt: it was altered/);
+    const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-1)}`;
+    expect(() => sealer.open(flipped, 'signing-key:a')).toThrow(SealingError);
+    expect(() => sealer.open('sealed:v1.garbage', 'signing-key:a')).toThrow(SealingError);
+  });
+
+  it('tells a missing or different key apart', () => {
+    const sealed = createSealer(KEY).seal('secret', 'cookie-keys');
+    expect(() => createSealer(undefined).open(sealed, 'cookie-keys')).toThrow('the database holds secrets encrypted with SECRETS_ENCRYPTION_KEY, which is not set');
+    expect(() => createSealer('x'.repeat(40)).open(sealed, 'cookie-keys')).toThrow('another SECRETS_ENCRYPTION_KEY than the one set');
+  });
+});
