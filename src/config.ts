@@ -48,6 +48,7 @@ const envSchema = z.object({
   ARGON2_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(4),
 
   SECRETS_ENCRYPTION_KEY: optionalText.pipe(z.string().min(32, 'must have at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
+  SECRETS_ENCRYPTION_KEY_PREVIOUS: optionalText,
 
   CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
   KEY_REFRESH_INTERVAL: seconds(60),
@@ -106,6 +107,8 @@ export interface Config {
   };
   /** Encrypts private signing keys and cookie keys in the database (src/oidc/sealing.ts). */
   readonly secretsEncryptionKey?: string;
+  /** The key before a change of SECRETS_ENCRYPTION_KEY: read only, until everything is sealed again. */
+  readonly previousSecretsEncryptionKey?: string;
   readonly clientCacheTtl: number;
   readonly keyRefreshInterval: number;
   readonly cleanupInterval: number;
@@ -177,6 +180,7 @@ function crossProblems(e: Partial<Settings>): string[] {
   if (e.REFRESH_TOKEN_IDLE_TTL !== undefined && e.REFRESH_TOKEN_ABSOLUTE_TTL !== undefined && e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {
     problems.push('REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
   }
+  if (e.SECRETS_ENCRYPTION_KEY_PREVIOUS && !e.SECRETS_ENCRYPTION_KEY) problems.push('SECRETS_ENCRYPTION_KEY_PREVIOUS: only with SECRETS_ENCRYPTION_KEY (the new key)');
   if (e.SENDGRID_API_KEY && !e.MAIL_FROM) problems.push('MAIL_FROM: is required with SENDGRID_API_KEY (a sender SendGrid has verified)');
   if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
     problems.push('GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET: set both to enable sign-in with Google, or neither');
@@ -225,6 +229,7 @@ export function loadConfig(env: Env): Config {
       maxConcurrency: e.ARGON2_MAX_CONCURRENCY,
     }),
     ...(e.SECRETS_ENCRYPTION_KEY ? { secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY } : {}),
+    ...(e.SECRETS_ENCRYPTION_KEY_PREVIOUS ? { previousSecretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY_PREVIOUS } : {}),
     clientCacheTtl: e.CLIENT_CACHE_TTL,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,

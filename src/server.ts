@@ -56,7 +56,7 @@ export interface Sesame {
 
 export async function createSesame({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<Sesame> {
   const { prisma } = db;
-  const sealer = createSealer(config.secretsEncryptionKey);
+  const sealer = createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey);
   if (!sealer.sealing && config.env === 'production') {
     log.warn('SECRETS_ENCRYPTION_KEY is not set: private signing keys and cookie keys are stored unencrypted in the database');
   }

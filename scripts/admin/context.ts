@@ -29,7 +29,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
   const config = loadConfig(readEnvironment());
   const db = await openDatabase(config.database, { migrate: true, attach: true, poolSize: 2 });
   try {
-    const keys = createKeyStore(db.prisma, createSealer(config.secretsEncryptionKey));
+    const keys = createKeyStore(db.prisma, createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey));
     await keys.ensure();
     const { jwks } = providerKeySet(await keys.list(), new Date(), config.ttl.idToken);
     const actor = currentActor();

@@ -117,14 +117,20 @@ export function createKeyStore(prisma: Prisma, sealer: Sealer) {
       return rows.map((row) => ({ ...row, privateJwk: opened(row.kid, row.privateJwk) }));
     },
 
-    /** With SECRETS_ENCRYPTION_KEY set, seals the keys stored before it was. Returns how many. */
+    /**
+     * With SECRETS_ENCRYPTION_KEY set, seals the keys stored in the clear before it was, or
+     * sealed under SECRETS_ENCRYPTION_KEY_PREVIOUS. Returns how many.
+     */
     async sealStored(): Promise<number> {
       if (!sealer.sealing) return 0;
       let sealed = 0;
       for (const row of await prisma.signingKey.findMany()) {
-        if (typeof row.privateJwk === 'string') continue;
-        await prisma.signingKey.update({ where: { kid: row.kid }, data: { privateJwk: stored(row.kid, row.privateJwk as JWK) } });
-        sealed++;
+        const value = row.privateJwk;
+        if (typeof value === 'string' && !sealer.isStale(value)) continue;
+        const jwk = opened(row.kid, value) as JWK;
+        // Conditional on the value read, so that replicas starting together do not both write.
+        const { count } = await prisma.signingKey.updateMany({ where: { kid: row.kid, privateJwk: { equals: value as object } }, data: { privateJwk: stored(row.kid, jwk) } });
+        sealed += count;
       }
       return sealed;
     },

@@ -18,7 +18,8 @@ describe('createSealer', () => {
     expect(one).toMatch(/^sealed:v1\.[\w-]{8}\.[\w-]{16}\.[\w-]+$/);
     expect(one).not.toBe(two);
     expect(one).not.toContain('private');
-    expect(sealer.isSealed(one)).toBe(true);
+    expect(sealer.isStale(one)).toBe(false);
+    expect(sealer.isStale('["cookie"]')).toBe(true);
     expect(sealer.open(one, 'signing-key:a')).toBe('{"d":"private"}');
     expect(sealer.open(two, 'signing-key:a')).toBe('{"d":"private"}');
     // Plain values stored before the key was set still read.
@@ -38,5 +39,17 @@ describe('createSealer', () => {
     const sealed = createSealer(KEY).seal('secret', 'cookie-keys');
     expect(() => createSealer(undefined).open(sealed, 'cookie-keys')).toThrow('the database holds secrets encrypted with SECRETS_ENCRYPTION_KEY, which is not set');
     expect(() => createSealer('x'.repeat(40)).open(sealed, 'cookie-keys')).toThrow('another SECRETS_ENCRYPTION_KEY than the one set');
+  });
+
+  it('opens what the previous key sealed, and says it should be sealed again under the new one', () => {
+    const old = createSealer(KEY).seal('secret', 'cookie-keys');
+    const rotating = createSealer('n'.repeat(40), KEY);
+    expect(rotating.open(old, 'cookie-keys')).toBe('secret');
+    expect(rotating.isStale(old)).toBe(true);
+    const resealed = rotating.seal('secret', 'cookie-keys');
+    expect(rotating.isStale(resealed)).toBe(false);
+    expect(createSealer('n'.repeat(40)).open(resealed, 'cookie-keys')).toBe('secret');
+    expect(() => createSealer(KEY).open(resealed, 'cookie-keys')).toThrow('another SECRETS_ENCRYPTION_KEY');
+    expect(createSealer(undefined).isStale('["cookie"]')).toBe(false);
   });
 });

@@ -18,11 +18,13 @@ export async function loadServerSecrets(prisma: Prisma, sealer: Sealer): Promise
   // Replicas starting together: the first insert wins, everyone reads the winner.
   await prisma.serverSecret.createMany({ data: [{ name: COOKIE_KEYS, value: fresh }], skipDuplicates: true });
   const row = await prisma.serverSecret.findUniqueOrThrow({ where: { name: COOKIE_KEYS } });
-  if (sealer.sealing && !sealer.isSealed(row.value)) {
-    // Stored before SECRETS_ENCRYPTION_KEY was set: seal it now (only if no replica did meanwhile).
-    await prisma.serverSecret.updateMany({ where: { name: COOKIE_KEYS, value: row.value }, data: { value: sealer.seal(row.value, COOKIE_KEYS) } });
+  const plaintext = sealer.open(row.value, COOKIE_KEYS);
+  if (sealer.isStale(row.value)) {
+    // Stored before SECRETS_ENCRYPTION_KEY was set, or under the previous one: seal it again now
+    // (only if no replica did meanwhile).
+    await prisma.serverSecret.updateMany({ where: { name: COOKIE_KEYS, value: row.value }, data: { value: sealer.seal(plaintext, COOKIE_KEYS) } });
   }
-  const cookieKeys = JSON.parse(sealer.open(row.value, COOKIE_KEYS)) as string[];
+  const cookieKeys = JSON.parse(plaintext) as string[];
   const master = Buffer.from(cookieKeys[0]!, 'base64url');
   return {
     cookieKeys,

@@ -1,6 +1,7 @@
 // SECRETS_ENCRYPTION_KEY: a copy of the database alone no longer holds the private signing keys or
 // the cookie keys. Turning it on later seals what was stored before, keeping the same keys (tokens
-// and sessions carry on); starting without it, or with another, is refused with a plain reason.
+// and sessions carry on); starting without it, or with another, is refused with a plain reason;
+// changing it goes through SECRETS_ENCRYPTION_KEY_PREVIOUS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { beginSignIn, discover, oidc, redeem, signIn } from '../support/rp.ts';
@@ -10,6 +11,7 @@ import { createTestStore, STORES } from '../support/stores.ts';
 import type { TestStore } from '../support/stores.ts';
 
 const KEY = 'test-only secrets encryption key, 40+ characters long';
+const NEW_KEY = 'the next test-only secrets encryption key, also long';
 const PASSWORD = 'a long enough passphrase';
 const RP = 'https://rp.example.test';
 
@@ -94,5 +96,22 @@ describe.each(STORES)('secrets at rest on %s', (kind) => {
     // With the right key it starts again.
     const s = await restart({ SECRETS_ENCRYPTION_KEY: KEY });
     expect((await fetch(`${s.issuer}/healthz`)).status).toBe(200);
+  });
+
+  it('changes the key: with the old one as SECRETS_ENCRYPTION_KEY_PREVIOUS, everything is sealed again under the new', async () => {
+    const kids = await jwksKids(server!);
+    const before = await storedRows(server!);
+    const s = await restart({ SECRETS_ENCRYPTION_KEY: NEW_KEY, SECRETS_ENCRYPTION_KEY_PREVIOUS: KEY });
+    expect(await jwksKids(s)).toEqual(kids);
+    const after = await storedRows(s);
+    for (const value of [...after.keys, ...after.secrets]) {
+      expect(value).toEqual(expect.stringMatching(/^sealed:v1\./));
+      expect([...before.keys, ...before.secrets]).not.toContain(value);
+    }
+    // The old key is no longer needed, and no longer enough.
+    expect(await jwksKids(await restart({ SECRETS_ENCRYPTION_KEY: NEW_KEY }))).toEqual(kids);
+    await server!.stop();
+    server = undefined;
+    await expect(startServer(store, { SECRETS_ENCRYPTION_KEY: KEY })).rejects.toThrow('another SECRETS_ENCRYPTION_KEY');
   });
 });
