@@ -7,12 +7,13 @@ import { BusyError } from './limiter.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Views } from './views.ts';
 
-export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'busy' | 'expired' | 'too_many';
+export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'busy' | 'expired' | 'too_many';
 
 const STATUS: Record<AppErrorCode, number> = {
   bad_request: 400,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   busy: 503,
   expired: 400,
   too_many: 429,
@@ -22,6 +23,7 @@ const MESSAGE: Record<Exclude<AppErrorCode, 'expired' | 'too_many'>, MessageKey>
   bad_request: 'error.generic',
   forbidden: 'error.forbidden',
   not_found: 'error.not-found',
+  method_not_allowed: 'error.generic',
   busy: 'error.busy',
 };
 
@@ -52,11 +54,13 @@ export function errorPages(log: Logger, views: Views): Koa.Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+      // A known path asked with another method: the router has set Allow; the page is ours.
+      if (ctx.status === 405 && ctx.body === undefined) throw new AppError('method_not_allowed');
     } catch (error) {
       const known = classify(error);
       const requestId = ctx.state.requestId as string;
       if (!known) log.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
-      else if (known.code !== 'not_found') log.info({ requestId, code: known.code, detail: known.message, path: ctx.path }, 'request refused');
+      else if (known.code !== 'not_found' && known.code !== 'method_not_allowed') log.info({ requestId, code: known.code, detail: known.message, path: ctx.path }, 'request refused');
       const status = known?.status ?? 500;
       if (known?.code === 'busy') ctx.set('Retry-After', '5');
       if (known?.code === 'expired') {

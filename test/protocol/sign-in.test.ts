@@ -179,6 +179,20 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     expect(page.doc.querySelector('h1')?.text).toBe('This sign-in has expired');
   });
 
+  it('answers an unknown page with a 404 page of ours, and a wrong method with a 405 page that keeps Allow', async () => {
+    const browser = new Browser(f.issuer);
+    const missing = await browser.open(`${f.issuer}/no-such-page`);
+    expect(missing.status).toBe(404);
+    expect(missing.doc.querySelector('.brand')?.text).toBe('Sésame');
+    expect(missing.body).toContain('This page does not exist.');
+
+    const wrong = await browser.request(`${f.issuer}/healthz`, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toMatch(/GET/);
+    expect(wrong.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await wrong.text()).toContain('<span class="brand">Sésame</span>');
+  });
+
   it('answers prompt=none without a session with login_required and no page', async () => {
     const page = await new Browser(f.issuer).open((await beginSignIn(web, `${RP}/cb`, { prompt: 'none' })).url);
     expect(new URL(page.stoppedAt!).searchParams.get('error')).toBe('login_required');
