@@ -68,7 +68,7 @@ describe('admin CLI help', () => {
     [['clients'], /Commands:\s+add \[options\][\s\S]*sync \[options\] \[dir\]/],
     [['clients', 'add'], /--redirect-uri <uri>[\s\S]*--public/],
     [['clients', 'sync'], /--prune[\s\S]*--dry-run/],
-    [['users'], /Commands:\s+add \[options\][\s\S]*consents \[options\] <id-or-email>[\s\S]*forget-consent \[options\] <id-or-email>[\s\S]*disable/],
+    [['users'], /Commands:\s+add \[options\][\s\S]*consents \[options\] <id-or-email>[\s\S]*forget-consent \[options\] <id-or-email>[\s\S]*remove \[options\] <id-or-email>[\s\S]*disable/],
     [['users', 'forget-consent'], /--client <id>/],
     [['users', 'add'], /--password-stdin/],
     [['keys'], /Commands:\s+list \[options\][\s\S]*rotate/],
@@ -459,6 +459,31 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       expect(again.doc.querySelector('h1')?.text).toBe('Photo album wants to access your Sésame account');
     });
 
+    it('removes an account only with --yes: its tokens stop working, it cannot sign in, and the address is free again', async () => {
+      const web = parsed(await admin('clients', 'add', '--name', 'Leaving app', '--redirect-uri', `${RP}/leaving/cb`, '--json'));
+      const rp = await discover(server.issuer, web.client_id, web.client_secret);
+      const user = parsed(await adminWithInput(`${PASSWORD}\n`, 'users', 'add', '--email', 'jo@example.com', '--password-stdin', '--verified', '--given-name', 'Jo', '--family-name', 'March', '--json'));
+      const flow = await beginSignIn(rp, `${RP}/leaving/cb`);
+      const callback = await signIn(new Browser(server.issuer), flow, 'jo@example.com', PASSWORD);
+      const tokens = await oidc.authorizationCodeGrant(rp, new URL(callback), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+
+      expectRefused(await admin('users', 'remove', 'jo@example.com'), /this deletes the account jo@example\.com .* --yes/);
+      expect((await userList()).map((u) => u.id)).toContain(user.id);
+      expectRefused(await admin('users', 'remove', 'nobody@example.com', '--yes'), /no account "nobody@example\.com"/);
+
+      const removed = await admin('users', 'remove', 'JO@example.com', '--yes');
+      expect(removed.stdout).toBe(`Account jo@example.com (${user.id}) removed.\n`);
+      expect((await userList()).map((u) => u.id)).not.toContain(user.id);
+      expect(await oauthError(oidc.refreshTokenGrant(rp, tokens.refresh_token!))).toBe('invalid_grant');
+      const browser = new Browser(server.issuer);
+      const refused = await browser.submit(await browser.open((await beginSignIn(rp, `${RP}/leaving/cb`)).url), { email: 'jo@example.com', password: PASSWORD });
+      expect(refused.status).toBe(401);
+
+      // The address can be registered again: another account, another sub.
+      const again = parsed(await adminWithInput(`${PASSWORD}\n`, 'users', 'add', '--email', 'jo@example.com', '--password-stdin', '--json'));
+      expect(again.id).not.toBe(user.id);
+    });
+
     it('rotates keys: --activate-in 0 signs with the new key at once, the old one stays published', async () => {
       const before = parsed<{ kid: string; alg: string; status: string }[]>(await admin('keys', 'list', '--json'));
       const oldRsa = before.find((key) => key.alg === 'RS256' && key.status === 'active')!;
@@ -520,6 +545,8 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       const user = parsed(await adminWithInput(PASSWORD, 'users', 'add', '--email', 'grace@example.com', '--password-stdin', '--json'));
       await admin('users', 'disable', user.id);
       await admin('users', 'enable', user.id);
+      expectRefused(await admin('users', 'remove', user.id), /--yes/);
+      await admin('users', 'remove', user.id, '--yes');
       const [key] = parsed<{ kid: string }[]>(await admin('keys', 'rotate', '--alg', 'EdDSA', '--json'));
       await admin('keys', 'list');
 
@@ -534,6 +561,7 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
         ['user.add', user.id],
         ['user.disable', user.id],
         ['user.enable', user.id],
+        ['user.remove', user.id],
         ['key.rotate', key!.kid],
       ]);
       for (const event of events) expect(event.actor).toMatch(/^.+@.+$/);

@@ -139,6 +139,21 @@ export function registerUserCommands(program: Command) {
       }),
     );
 
+  users
+    .command('remove <id-or-email>')
+    .description('delete an account and everything kept about it; its sessions and tokens end')
+    .option('--yes', 'confirm the removal')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, audit }) => {
+        const found = await findUser(service, idOrEmail);
+        if (!options.yes) throw new UsageError(`this deletes the account ${found.email} and ends its sessions and tokens; run again with --yes to confirm`);
+        await service.remove(found.id);
+        await audit('user.remove', found.id, { email: found.email });
+        emit(options.json, { id: found.id, email: found.email, removed: true }, () => `Account ${found.email} (${found.id}) removed.`);
+      }),
+    );
+
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     users
       .command(`${name} <id-or-email>`)

@@ -4,6 +4,7 @@ import type { Prisma } from '../db/database.ts';
 import type { User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { forget, memoized } from '../db/request-memo.ts';
+import { ACCOUNT_MODELS } from '../oidc/account-revocation.ts';
 
 export type { User };
 
@@ -93,6 +94,24 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
     async setNames(id: string, names: { givenName: string; familyName: string }): Promise<void> {
       forget(`user:${id}`);
       await prisma.user.update({ where: { id }, data: { givenName: names.givenName.trim(), familyName: names.familyName.trim() } });
+    },
+
+    /**
+     * Deletes the account and everything kept about it: sessions, grants and tokens, pending
+     * links, Google links, consents and e-mail not yet sent to it. Its `sub` is never given again
+     * (ids are random): an account registered later with the same address is another person.
+     */
+    async remove(id: string): Promise<User | null> {
+      forget(`user:${id}`);
+      const user = await prisma.user.findUnique({ where: { id } });
+      if (!user) return null;
+      await prisma.$transaction([
+        prisma.oidcPayload.deleteMany({ where: { accountId: id, model: { in: ACCOUNT_MODELS } } }),
+        prisma.mailMessage.deleteMany({ where: { recipient: user.email, status: 'pending' } }),
+        // One-time tokens, federated identities and consents go with the row (ON DELETE CASCADE).
+        prisma.user.delete({ where: { id } }),
+      ]);
+      return user;
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<User | null> {

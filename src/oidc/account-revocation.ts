@@ -2,7 +2,7 @@
 // refresh token, access token and unused code issued on their behalf (after a password reset).
 import type { Prisma } from '../db/database.ts';
 
-const ACCOUNT_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken', 'AuthorizationCode'];
+export const ACCOUNT_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken', 'AuthorizationCode'];
 
 export async function revokeEverythingOf(prisma: Prisma, accountId: string): Promise<number> {
   const { count } = await prisma.oidcPayload.deleteMany({ where: { accountId, model: { in: ACCOUNT_MODELS } } });
