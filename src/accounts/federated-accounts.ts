@@ -91,8 +91,8 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
       prisma.consent.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId: existing.id, email: identity.email, lastUsedAt: new Date() } }),
+      revokeEverythingOf(prisma, existing.id),
     ]);
-    await revokeEverythingOf(prisma, existing.id);
     return { kind: 'signed-in', userId: existing.id, created: false, reclaimed: true };
   };
 

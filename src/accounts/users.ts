@@ -4,7 +4,7 @@ import type { Prisma } from '../db/database.ts';
 import type { User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { forget, memoized } from '../db/request-memo.ts';
-import { ACCOUNT_MODELS } from '../oidc/account-revocation.ts';
+import { revokeEverythingOf } from '../oidc/account-revocation.ts';
 
 export type { User };
 
@@ -106,7 +106,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
       const user = await prisma.user.findUnique({ where: { id } });
       if (!user) return null;
       await prisma.$transaction([
-        prisma.oidcPayload.deleteMany({ where: { accountId: id, model: { in: ACCOUNT_MODELS } } }),
+        revokeEverythingOf(prisma, id),
         prisma.mailMessage.deleteMany({ where: { recipient: user.email, status: 'pending' } }),
         // One-time tokens, federated identities and consents go with the row (ON DELETE CASCADE).
         prisma.user.delete({ where: { id } }),

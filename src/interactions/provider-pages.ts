@@ -76,16 +76,17 @@ export function brandedFormPosts(views: Views): Koa.Middleware {
   return async (ctx, next) => {
     await next();
     if (typeof ctx.body !== 'string' || !ctx.response.is('html') || !ctx.body.includes('<title>Submitting Callback</title>')) return;
-    const action = /<form method="post" action="([^"]*)">/.exec(ctx.body)?.[1];
-    if (action === undefined) return;
+    const escapedAction = /<form method="post" action="([^"]*)">/.exec(ctx.body)?.[1];
+    if (escapedAction === undefined) return;
+    const action = unescapeHtml(escapedAction);
     const fields = [...ctx.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/>/g)].map(([, name, value]) => ({
       name: unescapeHtml(name!),
       value: unescapeHtml(value!),
     }));
     const { oidc } = ctx as unknown as KoaContextWithOIDC;
-    const signsOut = unescapeHtml(action) === oidc.urlFor('end_session_confirm');
+    const signsOut = action === oidc.urlFor('end_session_confirm');
     const purpose = !signsOut ? 'return' : oidc.route === 'resume' ? 'switch' : 'logout';
     const clientName = oidc.client?.clientName ?? oidc.client?.clientId;
-    views.render(ctx, 'continue', { action: unescapeHtml(action), fields, purpose, clientName }, ctx.status);
+    views.render(ctx, 'continue', { action, fields, purpose, clientName }, ctx.status);
   };
 }

@@ -2,11 +2,11 @@
 // refresh token, access token and unused code issued on their behalf (after a password reset).
 import type { Prisma } from '../db/database.ts';
 
-export const ACCOUNT_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken', 'AuthorizationCode'];
+const ACCOUNT_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken', 'AuthorizationCode'];
 
-export async function revokeEverythingOf(prisma: Prisma, accountId: string): Promise<number> {
-  const { count } = await prisma.oidcPayload.deleteMany({ where: { accountId, model: { in: ACCOUNT_MODELS } } });
-  return count;
+/** The deletion, to await or to run in a `$transaction` beside other changes to the account. */
+export function revokeEverythingOf(prisma: Prisma, accountId: string) {
+  return prisma.oidcPayload.deleteMany({ where: { accountId, model: { in: ACCOUNT_MODELS } } });
 }
 
 interface InteractionPayload {
