@@ -2,7 +2,6 @@
 // Google, its e-mail going to a SendGrid stand-in, no-JS browsers that follow redirects to the
 // stand-in and each come from an address of their own (per-address limits never spill from one
 // test into another), and a record of every secret handled, to prove none reached the logs.
-import { parse } from 'node-html-parser';
 import { expect } from 'vitest';
 import type { Env } from '../../src/config.ts';
 import type { Prisma } from '../../src/db/database.ts';
@@ -14,13 +13,13 @@ import { startGoogleStandIn } from '../support/google-stand-in.ts';
 import type { GoogleAccount, GoogleStandIn } from '../support/google-stand-in.ts';
 import { beginSignIn, discover, oidc, redeem } from '../support/rp.ts';
 import type { Flow } from '../support/rp.ts';
-import { startSendGridStandIn } from '../support/sendgrid-stand-in.ts';
-import type { SendGridStandIn } from '../support/sendgrid-stand-in.ts';
+import { readMail, startSendGridStandIn, untilMailSent } from '../support/sendgrid-stand-in.ts';
+import type { Mail, SendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { StoreKind } from '../support/stores.ts';
 import { heading } from '../support/pages.ts';
 export { heading, click, masked, refreshOutcome } from '../support/pages.ts';
 
-export type { GoogleAccount, Page };
+export type { GoogleAccount, Mail, Page };
 export const INTRANET_CB = `${RP}/intranet/cb`;
 
 /** What a person reads (English). */
@@ -44,13 +43,6 @@ export const SAYS = {
   resetDone: 'Your password was changed',
 } as const;
 
-export interface Mail {
-  to: string;
-  kind: string;
-  subject: string;
-  /** The single-use link in it (confirm an address, choose a password, link a sign-in). */
-  link?: string;
-}
 
 export interface Account {
   id: string;
@@ -79,8 +71,6 @@ export interface Federation {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function startFederation(kind: StoreKind, env: Env = {}, { withGoogle = true } = {}): Promise<Federation> {
   const google = await startGoogleStandIn();
   const sg = await startSendGridStandIn();
@@ -98,14 +88,6 @@ export async function startFederation(kind: StoreKind, env: Env = {}, { withGoog
   const keep = (...values: (string | null | undefined)[]) => values.forEach((value) => value && value.length >= 8 && secrets.add(value));
   const browsers: Browser[] = [];
   let people = 0;
-
-  const settle = async () => {
-    for (let i = 0; i < 200; i++) {
-      if ((await prisma.mailMessage.count({ where: { status: 'pending' } })) === 0) return;
-      await sleep(25);
-    }
-    throw new Error('e-mail still queued after 5 s');
-  };
 
   return {
     f,
@@ -132,16 +114,9 @@ export async function startFederation(kind: StoreKind, env: Env = {}, { withGoog
       return { id: user.id, email: user.email, password };
     },
     async inbox(to, kind) {
-      await settle();
-      const mails = sg.requests.map(({ body }) => {
-        const html = body.content.find((part) => part.type === 'text/html')?.value ?? '';
-        const link = parse(html)
-          .querySelectorAll('a[href]')
-          .map((a) => a.getAttribute('href')!)
-          .find((href) => /\/account\/(verify|reset|link)\?token=/.test(href));
-        keep(link, link && new URL(link).searchParams.get('token'));
-        return { to: body.personalizations[0]!.to[0]!.email, kind: body.custom_args?.kind ?? '', subject: body.subject, link };
-      });
+      await untilMailSent(prisma);
+      const mails = sg.requests.map((request) => readMail(request.body));
+      for (const mail of mails) keep(mail.link, mail.token);
       return mails.filter((mail) => mail.to.toLowerCase() === to.toLowerCase() && (!kind || mail.kind === kind));
     },
     keep,

@@ -13,27 +13,16 @@ import { RP, startFixture } from '../support/fixture.ts';
 import type { Fixture } from '../support/fixture.ts';
 import { beginSignIn, discover, oidc, redeem, signIn } from '../support/rp.ts';
 import type { Flow } from '../support/rp.ts';
-import { startSendGridStandIn } from '../support/sendgrid-stand-in.ts';
-import type { SendGridStandIn } from '../support/sendgrid-stand-in.ts';
+import { readMail, startSendGridStandIn, untilMailSent } from '../support/sendgrid-stand-in.ts';
+import type { Mail, SendGridStandIn } from '../support/sendgrid-stand-in.ts';
 import type { StoreKind } from '../support/stores.ts';
 import { click, heading } from '../support/pages.ts';
 export { heading, csrfOf, click, masked, refreshOutcome } from '../support/pages.ts';
 
 export { RP };
+export type { Mail };
 export const INTRANET_CB = `${RP}/intranet/cb`;
 
-export interface Mail {
-  to: string;
-  kind: string;
-  subject: string;
-  text: string;
-  html: string;
-  /** Every address the message links to, in its HTML and its plain text. */
-  links: string[];
-  /** The single-use link (confirm an address, choose a password), if the message has one. */
-  link?: string;
-  token?: string;
-}
 
 export interface Account {
   id: string;
@@ -71,25 +60,6 @@ export const MAIL_ENV = (sg: SendGridStandIn): Env => ({
   MAIL_RETRY_DELAY: '1',
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function readMail(body: SendGridStandIn['requests'][number]['body']): Mail {
-  const text = body.content.find((part) => part.type === 'text/plain')?.value ?? '';
-  const html = body.content.find((part) => part.type === 'text/html')?.value ?? '';
-  const hrefs = parse(html).querySelectorAll('[href], [src]').map((element) => element.getAttribute('href') ?? element.getAttribute('src')!);
-  const links = [...hrefs, ...(text.match(/https?:\/\/[^\s"'<>]+/g) ?? [])];
-  const link = links.find((url) => /\/account\/(verify|reset)\?token=/.test(url));
-  return {
-    to: body.personalizations[0]!.to[0]!.email,
-    kind: body.custom_args?.kind ?? '',
-    subject: body.subject,
-    text,
-    html,
-    links,
-    link,
-    token: link ? (new URL(link).searchParams.get('token') ?? undefined) : undefined,
-  };
-}
 
 export async function startHarness(kind: StoreKind, env: Env = {}): Promise<Harness> {
   const sg = await startSendGridStandIn();
@@ -101,16 +71,8 @@ export async function startHarness(kind: StoreKind, env: Env = {}): Promise<Harn
   let browsers = 0;
   let accounts = 0;
 
-  const settle = async () => {
-    for (let i = 0; i < 200; i++) {
-      if ((await prisma.mailMessage.count({ where: { status: 'pending' } })) === 0) return;
-      await sleep(25);
-    }
-    throw new Error('e-mail still queued after 5 s');
-  };
-
   const inbox = async (to: string, kind?: string) => {
-    await settle();
+    await untilMailSent(prisma);
     const mails = sg.requests.map((request) => readMail(request.body)).filter((mail) => mail.to.toLowerCase() === to.toLowerCase() && (!kind || mail.kind === kind));
     for (const mail of mails) keep(mail.link, mail.token);
     return mails;

@@ -4,6 +4,9 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'node-html-parser';
+import type { Prisma } from '../../src/db/database.ts';
 
 export type Behaviour = 'succeed' | 'fail' | 'hang';
 
@@ -19,6 +22,47 @@ export interface RecordedMail {
   };
   /** What the stand-in answered. */
   behaviour: Behaviour;
+}
+
+/** A message as a person reads it. */
+export interface Mail {
+  to: string;
+  kind: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Every address the message links to, in its HTML and its plain text. */
+  links: string[];
+  /** The single-use link (confirm an address, choose a password, link a sign-in), if it has one. */
+  link?: string;
+  token?: string;
+}
+
+export function readMail(body: RecordedMail['body']): Mail {
+  const text = body.content.find((part) => part.type === 'text/plain')?.value ?? '';
+  const html = body.content.find((part) => part.type === 'text/html')?.value ?? '';
+  const hrefs = parse(html).querySelectorAll('[href], [src]').map((element) => element.getAttribute('href') ?? element.getAttribute('src')!);
+  const links = [...hrefs, ...(text.match(/https?:\/\/[^\s"'<>]+/g) ?? [])];
+  const link = links.find((url) => /\/account\/(verify|reset|link)\?token=/.test(url));
+  return {
+    to: body.personalizations[0]!.to[0]!.email,
+    kind: body.custom_args?.kind ?? '',
+    subject: body.subject,
+    text,
+    html,
+    links,
+    link,
+    token: link ? (new URL(link).searchParams.get('token') ?? undefined) : undefined,
+  };
+}
+
+/** Waits until the server's mail queue has nothing pending (every message reached the stand-in). */
+export async function untilMailSent(prisma: Prisma): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await prisma.mailMessage.count({ where: { status: 'pending' } })) === 0) return;
+    await sleep(25);
+  }
+  throw new Error('e-mail still queued after 5 s');
 }
 
 export interface SendGridStandIn {
