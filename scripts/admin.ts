@@ -11,7 +11,7 @@ import { DuplicateEmailError } from '../src/accounts/users.ts';
 import { registerClientCommands } from './admin/clients.ts';
 import { registerUserCommands } from './admin/users.ts';
 import { registerKeyCommands } from './admin/keys.ts';
-import { UsageError } from './admin/shared.ts';
+import { RefusedError, UsageError } from './admin/shared.ts';
 
 const program = new Command('npm run admin --')
   .description('Sésame administration: relying apps (clients), accounts (users) and signing keys')
@@ -34,6 +34,7 @@ function explain(error: unknown): string | undefined {
   }
   if (
     error instanceof UsageError ||
+    error instanceof RefusedError ||
     error instanceof ClientError ||
     error instanceof DuplicateEmailError ||
     error instanceof ConfigError ||

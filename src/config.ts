@@ -55,6 +55,8 @@ const envSchema = z.object({
   CLEANUP_INTERVAL: seconds(5 * 60),
 
   ALLOW_UNVERIFIED_EMAIL_SIGN_IN: flag(false),
+  ROLES: z.string().default('member,admin'),
+  DEFAULT_ROLES: z.string().default('member'),
   SENDGRID_API_KEY: optionalText,
   SENDGRID_API_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.sendgrid.com'),
   MAIL_FROM: optionalText.pipe(
@@ -112,6 +114,8 @@ export interface Config {
   readonly clientCacheTtl: number;
   readonly keyRefreshInterval: number;
   readonly cleanupInterval: number;
+  /** The role names accounts may carry, and those every new account gets. */
+  readonly roles: { readonly names: readonly string[]; readonly defaults: readonly string[] };
   /** Weakens sign-in: accounts whose e-mail address is not verified may finish signing in. */
   readonly allowUnverifiedEmailSignIn: boolean;
   /** Sign-in with Google, when a client id and secret are set. */
@@ -169,8 +173,19 @@ function domainList(text: string | undefined): string[] {
   return (text ?? '').split(',').map((domain) => domain.trim().toLowerCase()).filter(Boolean);
 }
 
+/** A role name: what apps compare, so kept plain (lower case, digits, `_`, `-`, `:`). */
+export const ROLE_NAME = /^[a-z][a-z0-9_:-]{0,62}$/;
+
+function roleList(text: string | undefined): string[] {
+  return [...new Set((text ?? '').split(',').map((role) => role.trim()).filter(Boolean))];
+}
+
 function crossProblems(e: Partial<Settings>): string[] {
   const problems: string[] = [];
+  const roles = roleList(e.ROLES);
+  for (const role of roles) if (!ROLE_NAME.test(role)) problems.push(`ROLES: "${role}" is not a role name (lower-case letters, digits, "_", "-", ":")`);
+  if (e.ROLES !== undefined && roles.length === 0) problems.push('ROLES: name at least one role');
+  for (const role of roleList(e.DEFAULT_ROLES)) if (e.ROLES !== undefined && !roles.includes(role)) problems.push(`DEFAULT_ROLES: "${role}" is not one of ROLES`);
   const issuer = issuerOf(e);
   const issuerUrl = issuer === undefined ? undefined : new URL(issuer);
   if (issuerUrl?.search || issuerUrl?.hash) problems.push('ISSUER: must not have a query or a fragment');
@@ -233,6 +248,7 @@ export function loadConfig(env: Env): Config {
     clientCacheTtl: e.CLIENT_CACHE_TTL,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,
+    roles: Object.freeze({ names: Object.freeze(roleList(e.ROLES)), defaults: Object.freeze(roleList(e.DEFAULT_ROLES)) }),
     allowUnverifiedEmailSignIn: e.ALLOW_UNVERIFIED_EMAIL_SIGN_IN,
     ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
       ? {

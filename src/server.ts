@@ -68,7 +68,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   if (sealed) log.info({ keys: sealed }, 'encrypted signing keys stored before SECRETS_ENCRYPTION_KEY was set');
 
   const passwords = createPasswordHasher(config.argon2);
-  const users = createUserService(prisma, passwords);
+  const users = createUserService(prisma, passwords, { defaultRoles: config.roles.defaults });
   const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
   const tokens = createOneTimeTokens(prisma);
   const limits = createRateLimiter(prisma);

@@ -36,7 +36,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
     return await task({
       config,
       prisma: db.prisma,
-      users: createUserService(db.prisma, createPasswordHasher(config.argon2)),
+      users: createUserService(db.prisma, createPasswordHasher(config.argon2), { defaultRoles: config.roles.defaults }),
       clients: createClientRegistry(db.prisma, { cacheTtlSeconds: 0, validateMetadata: createClientMetadataValidator(config, jwks) }),
       keys,
       consents: createConsentStore(db.prisma),

@@ -1,10 +1,24 @@
 // Small pieces shared by the admin commands.
 
-/** Bad input on the command line: printed as is, exit code 2. */
+/**
+ * A command line that cannot be run as written (options that exclude each other, a value outside
+ * a fixed list, a missing --yes): printed as is, exit code 2, like Commander's own mistakes.
+ */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A command that was understood but refused (no such account, a weak password, an invalid
+ * address): printed as is, exit code 1, like a client definition that does not validate.
+ */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
   }
 }
 

@@ -6,7 +6,8 @@ import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
 import { withContext } from './context.ts';
 import { details, emit, table } from './output.ts';
-import { readStdin, UsageError } from './shared.ts';
+import { readStdin, RefusedError, UsageError } from './shared.ts';
+import { ROLE_NAME } from '../../src/config.ts';
 
 
 const PASSWORD_PROBLEMS = {
@@ -23,15 +24,42 @@ function describe(user: User) {
     email_verified: user.emailVerified,
     given_name: user.givenName,
     family_name: user.familyName,
+    roles: user.roles,
+    external_id: user.externalId,
     has_password: user.passwordHash !== null,
     status: user.disabledAt ? 'disabled' : 'enabled',
     created_at: user.createdAt,
+    updated_at: user.updatedAt,
   };
+}
+
+function showUser(user: ReturnType<typeof describe>) {
+  return details([
+    ['id', user.id],
+    ['e-mail', user.email],
+    ['verified', user.email_verified ? 'yes' : 'no'],
+    ['name', [user.given_name, user.family_name].filter(Boolean).join(' ') || undefined],
+    ['roles', user.roles],
+    ['external id', user.external_id],
+    ['password', user.has_password ? 'set' : 'none (cannot sign in with a password)'],
+    ['status', user.status],
+    ['created', user.created_at],
+    ['updated', user.updated_at],
+  ]);
+}
+
+/** Role names given on the command line, checked against ROLES. */
+function checkRoles(roles: string[], known: readonly string[]): string[] {
+  for (const role of roles) {
+    if (!ROLE_NAME.test(role)) throw new RefusedError(`"${role}" is not a role name (lower-case letters, digits, "_", "-", ":")`);
+    if (!known.includes(role)) throw new RefusedError(`unknown role "${role}": the roles are ${known.join(', ')} (the ROLES setting)`);
+  }
+  return [...new Set(roles)];
 }
 
 async function findUser(service: UserService, idOrEmail: string): Promise<User> {
   const found = idOrEmail.includes('@') ? await service.findByEmail(idOrEmail) : await service.findById(idOrEmail);
-  if (!found) throw new UsageError(`no account "${idOrEmail}"`);
+  if (!found) throw new RefusedError(`no account "${idOrEmail}"`);
   return found;
 }
 
@@ -50,44 +78,59 @@ export function registerUserCommands(program: Command) {
     .option('--json', 'print JSON')
     .action(async (options) => {
       const email = String(options.email).trim();
-      if (!isEmailAddress(email)) throw new UsageError(`"${email}" is not an e-mail address`);
+      if (!isEmailAddress(email)) throw new RefusedError(`"${email}" is not an e-mail address`);
       if (options.password !== undefined && options.passwordStdin) throw new UsageError('use either --password or --password-stdin, not both');
       const password: string | undefined = options.passwordStdin ? await readStdin() : options.password;
       const problem = password === undefined ? null : passwordProblem(password, { email });
-      if (problem) throw new UsageError(PASSWORD_PROBLEMS[problem]);
+      if (problem) throw new RefusedError(PASSWORD_PROBLEMS[problem]);
       await withContext(async ({ users: service, audit }) => {
         const user = describe(
           await service.create({ email, password, emailVerified: options.verified, givenName: options.givenName, familyName: options.familyName }),
         );
         await audit('user.add', user.id, { email: user.email });
-        emit(options.json, user, () =>
-          [
-            'Account created.',
-            details([
-              ['id', user.id],
-              ['e-mail', user.email],
-              ['verified', user.email_verified ? 'yes' : 'no'],
-              ['name', [user.given_name, user.family_name].filter(Boolean).join(' ') || undefined],
-              ['password', user.has_password ? 'set' : 'none (cannot sign in with a password)'],
-            ]),
-          ].join('\n'),
-        );
+        emit(options.json, user, () => ['Account created.', showUser(user)].join('\n'));
       });
     });
 
   users
     .command('list')
     .description('list accounts')
+    .option('--role <role>', 'only accounts that have this role')
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async ({ users: service }) => {
-        const all = (await service.list()).map(describe);
+        const all = (await service.list({ role: options.role })).map(describe);
         emit(options.json, all, () =>
           table(
-            ['ID', 'E-MAIL', 'VERIFIED', 'NAME', 'PASSWORD', 'STATUS', 'CREATED'],
-            all.map((u) => [u.id, u.email, u.email_verified ? 'yes' : 'no', [u.given_name, u.family_name].filter(Boolean).join(' '), u.has_password ? 'yes' : 'no', u.status, u.created_at]),
+            ['ID', 'E-MAIL', 'VERIFIED', 'NAME', 'ROLES', 'PASSWORD', 'STATUS', 'CREATED'],
+            all.map((u) => [u.id, u.email, u.email_verified ? 'yes' : 'no', [u.given_name, u.family_name].filter(Boolean).join(' '), u.roles.join(','), u.has_password ? 'yes' : 'no', u.status, u.created_at]),
           ),
         );
+      }),
+    );
+
+  users
+    .command('show <id-or-email>')
+    .description('show one account')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service }) => {
+        const user = describe(await findUser(service, idOrEmail));
+        emit(options.json, user, () => showUser(user));
+      }),
+    );
+
+  users
+    .command('set-roles <id-or-email> <roles...>')
+    .description('replace the roles of an account (apps see them in the `roles` claim)')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, names: string[], options) =>
+      withContext(async ({ users: service, audit, config }) => {
+        const roles = checkRoles(names, config.roles.names);
+        const found = await findUser(service, idOrEmail);
+        const user = describe((await service.setRoles(found.id, roles))!);
+        await audit('user.set-roles', user.id, { from: found.roles, to: user.roles });
+        emit(options.json, user, () => `Account ${user.email} (${user.id}) now has the roles: ${user.roles.join(', ') || '(none)'}.`);
       }),
     );
 
@@ -127,7 +170,7 @@ export function registerUserCommands(program: Command) {
       withContext(async ({ users: service, consents, audit }) => {
         const user = await findUser(service, idOrEmail);
         if (options.client && !(await consents.find(user.id, options.client))) {
-          throw new UsageError(`${user.email} has not allowed client "${options.client}"`);
+          throw new RefusedError(`${user.email} has not allowed client "${options.client}"`);
         }
         const forgotten = await consents.forget(user.id, options.client);
         for (const clientId of forgotten) await audit('user.forget-consent', user.id, { client_id: clientId });

@@ -11,6 +11,7 @@ export function userClaims(user: User) {
     ...(user.familyName ? { family_name: user.familyName } : {}),
     ...(name ? { name } : {}),
     ...(user.picture ? { picture: user.picture } : {}),
+    roles: [...user.roles],
     updated_at: Math.floor(user.updatedAt.getTime() / 1000),
   };
 }

@@ -64,6 +64,7 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
             email: identity.email,
             emailKey: emailKey(identity.email),
             emailVerified: identity.emailVerified,
+            roles: [...users.defaultRoles],
             ...names(identity),
             identities: { create: { provider: identity.provider, subject: identity.subject, email: identity.email, lastUsedAt: new Date() } },
           },

@@ -33,11 +33,18 @@ export interface NewUser {
   familyName?: string;
 }
 
-export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
+export interface UserServiceOptions {
+  /** Roles every new account gets (DEFAULT_ROLES). */
+  defaultRoles: readonly string[];
+}
+
+export function createUserService(prisma: Prisma, passwords: PasswordHasher, { defaultRoles }: UserServiceOptions) {
   // Read once per request (db/request-memo.ts); every write below forgets the account.
   const findById = (id: string): Promise<User | null> => memoized(`user:${id}`, () => prisma.user.findUnique({ where: { id } }));
 
   return {
+    defaultRoles,
+
     async create(input: NewUser): Promise<User> {
       const passwordHash = input.password === undefined ? null : await passwords.hash(input.password);
       try {
@@ -51,6 +58,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
             familyName: input.familyName?.trim() || null,
             passwordHash,
             passwordChangedAt: passwordHash ? new Date() : null,
+            roles: [...defaultRoles],
           },
         });
       } catch (error) {
@@ -71,8 +79,16 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher) {
       return prisma.user.findUnique({ where: { emailKey: emailKey(email) } });
     },
 
-    list(): Promise<User[]> {
-      return prisma.user.findMany({ orderBy: { createdAt: 'asc' } });
+    /** Every account, oldest first; only those carrying `role` when given. */
+    list({ role }: { role?: string } = {}): Promise<User[]> {
+      return prisma.user.findMany({ where: role ? { roles: { has: role } } : {}, orderBy: { createdAt: 'asc' } });
+    },
+
+    /** Replaces the account's roles; null when there is no such account. */
+    async setRoles(id: string, roles: readonly string[]): Promise<User | null> {
+      forget(`user:${id}`);
+      const { count } = await prisma.user.updateMany({ where: { id }, data: { roles: [...new Set(roles)] } });
+      return count ? prisma.user.findUnique({ where: { id } }) : null;
     },
 
     /** Sets a new password hash; proving the inbox (reset link) also verifies the address. */

@@ -105,6 +105,7 @@ export const en = {
   'scope.openid': 'Know who you are',
   'scope.profile': 'See your name',
   'scope.email': 'See your e-mail address',
+  'scope.roles': 'See your roles in the company (for example admin or member), which decide what you may do in the app',
   'scope.offline_access': 'Keep access while you are away',
 
   'logout.title': 'Sign out',

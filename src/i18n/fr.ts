@@ -105,6 +105,7 @@ export const fr: Record<MessageKey, string> = {
   'scope.openid': 'Savoir qui vous êtes',
   'scope.profile': 'Voir votre nom',
   'scope.email': 'Voir votre adresse e-mail',
+  'scope.roles': 'Voir vos rôles dans l’entreprise (par exemple admin ou membre), qui décident de ce que vous pouvez faire dans l’application',
   'scope.offline_access': 'Garder l’accès en votre absence',
 
   'logout.title': 'Déconnexion',

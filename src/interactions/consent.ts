@@ -5,7 +5,7 @@ import type { InteractionDeps, InteractionState } from './interaction.ts';
 import { finishInteraction, showCurrentStep } from './interaction.ts';
 import type { MessageKey } from '../i18n/index.ts';
 
-const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'roles', 'offline_access']);
 
 export function showConsent({ views, csrf, users }: InteractionDeps) {
   return async (ctx: Koa.Context) => {

@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import { clientSecretMatches } from '../clients/secrets.ts';
 import type { AdapterFactory } from './adapter.ts';
 
-export const SCOPES = ['openid', 'offline_access', 'profile', 'email'] as const;
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'] as const;
 
 export interface ProviderPages {
   renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
@@ -55,6 +55,7 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       openid: ['sub'],
       profile: ['name', 'given_name', 'family_name', 'picture', 'updated_at'],
       email: ['email', 'email_verified'],
+      roles: ['roles'],
     },
     // Put the claims of the granted scopes in the ID token too: most relying apps read them there.
     conformIdTokenClaims: false,
