@@ -1,60 +1,20 @@
 // The admin CLI as an operator runs it: a separate Node process on the same settings and
 // database as the server, its answers on stdout and its complaints on stderr.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './support/browser.ts';
 import { beginSignIn, discover, oauthError, oidc, signIn } from './support/rp.ts';
 import { startServer } from './support/server.ts';
 import type { TestServer } from './support/server.ts';
 import { createTestStore, STORES } from './support/stores.ts';
+import { expectRefused, parsed, runAdmin } from './support/admin-cli.ts';
+import type { Run } from './support/admin-cli.ts';
 import type { TestStore } from './support/stores.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN = join(ROOT, 'scripts/admin.ts');
-const PATH = `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`;
 const RP = 'https://rp.example.test';
 const PASSWORD = 'a long enough passphrase';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npm run admin -- …args` the way npm does, in a directory of its own (no stray .env). */
-function runAdmin(env: Record<string, string>, cwd: string, args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', ['--disable-warning=ExperimentalWarning', ADMIN, ...args], {
-      cwd,
-      env: { PATH, HOME: process.env.HOME ?? tmpdir(), ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-function parsed<T = any>(run: Run): T {
-  expect(run.stderr, run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
-}
-
-/** A refusal: a non-zero exit, one clear line on stderr (no stack trace), nothing on stdout. */
-function expectRefused(run: Run, message: RegExp) {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).toBeGreaterThan(0);
-  expect(run.stderr).toMatch(message);
-  expect(run.stderr).not.toMatch(/unexpected failure|\n\s+at /);
-  expect(run.stdout).toBe('');
-}
 
 describe('admin CLI help', () => {
   let cwd: string;
