@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ClientRecord } from '../../src/clients/registry.ts';
 import { GRANTS } from '../../src/clients/definition.ts';
+import { SESAME_API_SCOPES } from '../../src/oidc/scopes.ts';
+import type { SesameApiScope } from '../../src/oidc/scopes.ts';
 import type { Grant } from '../../src/clients/definition.ts';
 import { readClientFiles, syncClients } from '../../src/clients/sync.ts';
 import { withContext } from './context.ts';
@@ -19,6 +21,8 @@ function describe(client: ClientRecord) {
     grant_types: d.grant_types,
     redirect_uris: d.redirect_uris,
     post_logout_redirect_uris: d.post_logout_redirect_uris,
+    allowed_scopes: d.allowed_scopes,
+    allow_missing_pkce: d.allow_missing_pkce,
     status: client.disabled ? 'disabled' : 'enabled',
     source: client.source,
     created_at: client.createdAt,
@@ -36,6 +40,8 @@ function showClient(client: ReturnType<typeof describe>, extra: [string, string]
     ['grants', client.grant_types],
     ['redirect URIs', client.redirect_uris],
     ['post-logout URIs', client.post_logout_redirect_uris],
+    ['allowed API scopes', client.allowed_scopes],
+    ['missing PKCE', client.allow_missing_pkce ? 'ALLOWED (weaker: a nonce is required instead)' : 'refused (PKCE required)'],
     ['status', client.status],
     ['source', client.source],
   ]);
@@ -56,11 +62,15 @@ export function registerClientCommands(program: Command) {
     .option('--public', 'a browser or mobile app that cannot keep a secret (PKCE, no secret)', false)
     .option('--first-party', "the company's own app: people are not asked for consent", false)
     .option('--grant <grant>', `${GRANTS.join(', ')} (repeatable; default: authorization_code and refresh_token)`, collect, [])
+    .option('--allow-scope <scope>', `one of Sésame's API scopes the app may get with client_credentials: ${SESAME_API_SCOPES.join(', ')} (repeatable)`, collect, [])
+    .option('--allow-missing-pkce', 'weakens sign-in: accept authorization requests without PKCE (confidential apps only; they must send a nonce)', false)
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async ({ clients: registry, audit, config }) => {
         const grants = options.grant as string[];
         for (const grant of grants) if (!(GRANTS as readonly string[]).includes(grant)) throw new UsageError(`unknown grant "${grant}": use ${GRANTS.join(', ')}`);
+        const scopes = options.allowScope as string[];
+        for (const scope of scopes) if (!(SESAME_API_SCOPES as readonly string[]).includes(scope)) throw new UsageError(`unknown scope "${scope}": use ${SESAME_API_SCOPES.join(', ')}`);
         const { client, secret } = await registry.add({
           client_id: options.id,
           client_name: options.name,
@@ -69,8 +79,15 @@ export function registerClientCommands(program: Command) {
           grant_types: grants.length ? (grants as Grant[]) : ['authorization_code', 'refresh_token'],
           public: options.public,
           first_party: options.firstParty,
+          allowed_scopes: scopes as SesameApiScope[],
+          allow_missing_pkce: options.allowMissingPkce,
         });
-        await audit('client.add', client.clientId, { name: client.definition.client_name });
+        const { allowed_scopes, allow_missing_pkce } = client.definition;
+        await audit('client.add', client.clientId, {
+          name: client.definition.client_name,
+          ...(allowed_scopes.length ? { allowedScopes: allowed_scopes } : {}),
+          ...(allow_missing_pkce ? { allowMissingPkce: true } : {}),
+        });
         const shown = describe(client);
         emit(options.json, { ...shown, ...(secret ? { client_secret: secret } : {}), issuer: config.issuer }, () =>
           [

@@ -12,6 +12,14 @@ export interface Consent {
   updatedAt: Date;
 }
 
+/**
+ * How an API's scope is remembered beside OpenID scopes: "<resource indicator>|<scope>" (API
+ * scopes never contain "|", src/apis/registry.ts).
+ */
+export function resourceScopeKey(indicator: string, scope: string): string {
+  return `${indicator}|${scope}`;
+}
+
 export function createConsentStore(prisma: Prisma) {
   return {
     /** What `userId` allowed `clientId`, or undefined when nothing is remembered. */

@@ -2,6 +2,7 @@
 // that becomes oidc-provider client metadata. Validated here, at the edge, once.
 import { z } from 'zod';
 import { classifyRedirectUri } from './redirect-uris.ts';
+import { OIDC_SCOPES, SESAME_API_SCOPES } from '../oidc/scopes.ts';
 
 export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type Grant = (typeof GRANTS)[number];
@@ -23,6 +24,10 @@ export const clientDefinitionSchema = z
     grant_types: z.array(z.enum(GRANTS)).min(1).default(['authorization_code', 'refresh_token']),
     public: z.boolean().default(false),
     first_party: z.boolean().default(false),
+    /** Sésame's own API scopes the app may get with client credentials (src/oidc/scopes.ts). */
+    allowed_scopes: z.array(z.enum(SESAME_API_SCOPES)).default([]),
+    /** Weakens sign-in: for libraries that never send PKCE; the app must then send a nonce. */
+    allow_missing_pkce: z.boolean().default(false),
   })
   .strict()
   .transform((client) => ({
@@ -30,6 +35,7 @@ export const clientDefinitionSchema = z
     redirect_uris: [...new Set(client.redirect_uris)],
     post_logout_redirect_uris: [...new Set(client.post_logout_redirect_uris)],
     grant_types: [...new Set(client.grant_types)],
+    allowed_scopes: [...new Set(client.allowed_scopes)],
   }))
   .superRefine((client, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -39,9 +45,14 @@ export const clientDefinitionSchema = z
     if (!code && client.post_logout_redirect_uris.length) problem('post_logout_redirect_uris', 'post-logout redirect URIs need the authorization_code grant');
     if (!code && client.grant_types.includes('refresh_token')) problem('grant_types', 'refresh_token needs the authorization_code grant');
     if (client.public && client.grant_types.includes('client_credentials')) problem('grant_types', 'a public client cannot use client_credentials: it has no secret');
+    if (client.allowed_scopes.length && !client.grant_types.includes('client_credentials')) problem('allowed_scopes', 'Sésame’s API scopes are only given with client_credentials');
+    if (client.public && client.allow_missing_pkce) problem('allow_missing_pkce', 'a public client always needs PKCE (RFC 9700 §2.1.1)');
+    if (!code && client.allow_missing_pkce) problem('allow_missing_pkce', 'PKCE concerns sign-in (authorization_code) only');
   });
 
 export type ClientDefinition = z.output<typeof clientDefinitionSchema>;
+/** What callers write: fields with a default may be left out. */
+export type ClientDefinitionInput = z.input<typeof clientDefinitionSchema>;
 
 /** Native when it redirects to an app scheme, or is public and only uses loopback addresses. */
 export function applicationType(definition: ClientDefinition): 'web' | 'native' {
@@ -67,5 +78,9 @@ export function providerMetadata(clientId: string, definition: ClientDefinition,
     token_endpoint_auth_method: definition.public ? 'none' : 'client_secret_basic',
     ...(definition.public ? {} : { client_secret: secretHash ?? '' }),
     first_party: definition.first_party,
+    allow_missing_pkce: definition.allow_missing_pkce,
+    // The scopes of the provider's list this app may get at all: oidc-provider refuses the
+    // others with invalid_scope (API scopes of registered resource servers are checked apart).
+    scope: [...OIDC_SCOPES, ...definition.allowed_scopes].join(' '),
   };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
 import { clientDefinitionSchema, providerMetadata } from './definition.ts';
-import type { ClientDefinition } from './definition.ts';
+import type { ClientDefinition, ClientDefinitionInput } from './definition.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 
 export interface ClientRecord {
@@ -72,7 +72,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
   }
 
   return {
-    async add(input: ClientDefinition, source = 'cli'): Promise<{ client: ClientRecord; secret?: string }> {
+    async add(input: ClientDefinitionInput, source = 'cli'): Promise<{ client: ClientRecord; secret?: string }> {
       const definition = clientDefinitionSchema.parse(input);
       const clientId = definition.client_id ?? newClientId(definition.client_name);
       const secret = definition.public ? undefined : generateClientSecret();
@@ -88,7 +88,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
       }
     },
 
-    async update(clientId: string, input: ClientDefinition): Promise<{ client: ClientRecord; secret?: string }> {
+    async update(clientId: string, input: ClientDefinitionInput): Promise<{ client: ClientRecord; secret?: string }> {
       const row = await findRow(clientId);
       const definition = clientDefinitionSchema.parse({ ...input, client_id: clientId });
       // A client that becomes confidential needs a secret; one that becomes public loses it.
@@ -101,7 +101,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
     },
 
     /** Throws what add() or update() would throw for this definition, and writes nothing. */
-    async check(input: ClientDefinition): Promise<void> {
+    async check(input: ClientDefinitionInput): Promise<void> {
       const definition = clientDefinitionSchema.parse(input);
       const clientId = definition.client_id ?? newClientId(definition.client_name);
       await validate(clientId, { ...definition, client_id: clientId }, definition.public ? null : hashClientSecret(generateClientSecret()));

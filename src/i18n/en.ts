@@ -107,6 +107,7 @@ export const en = {
   'scope.email': 'See your e-mail address',
   'scope.roles': 'See your roles in the company (for example admin or member), which decide what you may do in the app',
   'scope.offline_access': 'Keep access while you are away',
+  'scope.api': 'Use {api} on your behalf: {scopes}',
 
   'logout.title': 'Sign out',
   'logout.heading': 'Sign out of {brand}?',

@@ -107,6 +107,7 @@ export const fr: Record<MessageKey, string> = {
   'scope.email': 'Voir votre adresse e-mail',
   'scope.roles': 'Voir vos rôles dans l’entreprise (par exemple admin ou membre), qui décident de ce que vous pouvez faire dans l’application',
   'scope.offline_access': 'Garder l’accès en votre absence',
+  'scope.api': 'Utiliser {api} en votre nom : {scopes}',
 
   'logout.title': 'Déconnexion',
   'logout.heading': 'Se déconnecter de {brand} ?',

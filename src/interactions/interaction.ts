@@ -14,6 +14,7 @@ import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
 import type { Logger } from '../log.ts';
 import { AppError } from '../http/errors.ts';
 import type { ConsentStore } from '../accounts/consents.ts';
+import type { ApiRegistry } from '../apis/registry.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -27,6 +28,8 @@ export interface InteractionDeps {
   federated: FederatedAccounts;
   pendingLinks: PendingSeal;
   consents: ConsentStore;
+  /** The APIs an app may name with `resource`: their names on the consent page. */
+  apis: Pick<ApiRegistry, 'find'>;
   log: Logger;
 }
 

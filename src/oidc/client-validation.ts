@@ -19,6 +19,7 @@ export function createClientMetadataValidator(config: Config, jwks: ProviderKeyS
     },
     cookieKeys: ['validation-only'],
     findAccount: async () => undefined,
+    apis: { find: async () => undefined },
     rememberedConsent: unused,
     pages: { renderError: unused, logoutSource: unused, postLogoutSuccessSource: unused },
   });

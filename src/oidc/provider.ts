@@ -9,8 +9,14 @@ import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { clientSecretMatches } from '../clients/secrets.ts';
 import type { AdapterFactory } from './adapter.ts';
+import { OIDC_SCOPES, SESAME_API_SCOPES } from './scopes.ts';
+import { accessTokenTtl, extraTokenClaims, getResourceServerInfo, introspectionPolicy } from './resources.ts';
+import type { ApiSource } from './resources.ts';
+import { authorizationParamRules, pkceRequired } from './authorization-rules.ts';
+import { createLoadExistingGrant } from './existing-grant.ts';
+import type { RememberedConsent } from './existing-grant.ts';
 
-export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'] as const;
+export const SCOPES = [...OIDC_SCOPES, ...SESAME_API_SCOPES] as const;
 
 export interface ProviderPages {
   renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
@@ -26,13 +32,15 @@ export interface ProviderDeps {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   findAccount: FindAccount;
+  /** The APIs (resource servers) access tokens may be issued for (src/apis/registry.ts). */
+  apis: ApiSource;
   /** What a person allowed a (not first-party) client in an earlier session, if anything. */
-  rememberedConsent: (accountId: string, clientId: string) => Promise<{ scopes: string[]; claims: string[] } | undefined>;
+  rememberedConsent: RememberedConsent;
   pages: ProviderPages;
   onServerError?: (ctx: KoaContextWithOIDC, error: Error) => void;
 }
 
-export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, rememberedConsent, pages, onServerError }: ProviderDeps): Provider {
+export function createProvider({ config, policy, adapter, jwks, cookieKeys, findAccount, apis, rememberedConsent, pages, onServerError }: ProviderDeps): Provider {
   const { ttl } = config;
 
   const configuration: Configuration = {
@@ -50,6 +58,9 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       short: { httpOnly: true, sameSite: 'lax' },
     },
 
+    // OpenID Connect's scopes, and Sésame's API scopes (client credentials only: each client's
+    // `scope` metadata lists what it may get, src/clients/definition.ts). APIs' own scopes are
+    // not listed here: they come with their resource server (resources.ts).
     scopes: [...SCOPES],
     claims: {
       openid: ['sub'],
@@ -62,8 +73,12 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
 
     // Authorization code flow only: no implicit or hybrid response types (RFC 9700 §2.1.2).
     responseTypes: ['code'],
-    // PKCE with S256 for every client, confidential ones included (RFC 9700 §2.1.1).
-    pkce: { required: () => true },
+    // PKCE with S256 for every client, confidential ones included (RFC 9700 §2.1.1), except a
+    // confidential one registered with allow_missing_pkce, which must send a nonce instead.
+    pkce: { required: pkceRequired },
+    // Sésame's rules on authorization requests (authorization-rules.ts): the nonce above, and no
+    // client-credentials-only scope in a person's sign-in.
+    extraParams: authorizationParamRules,
     // OpenID Connect requires redirect_uri in every authorization request; do not infer it.
     allowOmittingSingleRegisteredRedirectUri: false,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -80,10 +95,13 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party'],
-      validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new TypeError('first_party must be a boolean');
+      properties: ['first_party', 'allow_missing_pkce'],
+      validator(_ctx, key, value, metadata) {
+        if ((key === 'first_party' || key === 'allow_missing_pkce') && value !== undefined && typeof value !== 'boolean') {
+          throw new TypeError(`${key} must be a boolean`);
+        }
+        if (key === 'allow_missing_pkce' && value === true && metadata.token_endpoint_auth_method === 'none') {
+          throw new TypeError('a public client always needs PKCE');
         }
       },
     },
@@ -92,13 +110,11 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       // The development login pages are never served: Sésame has its own (src/interactions).
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      // Resource servers (confidential clients) may introspect any access token; refresh tokens,
-      // which only their own client ever presents, only by that client. Public clients only
-      // their own tokens.
+      // A client introspects its own tokens; an API's server client the access tokens issued for
+      // that API (resources.ts). Anyone else is told {"active": false}.
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) =>
-          token.clientId === client.clientId || (client.clientAuthMethod !== 'none' && token.kind !== 'RefreshToken'),
+        allowedPolicy: introspectionPolicy(apis),
       },
       // A client revokes only its own tokens (RFC 7009 §2.1); another's are left alone.
       revocation: {
@@ -120,8 +136,25 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       registration: { enabled: false },
       requestObjects: { enabled: false },
       encryption: { enabled: false },
-      resourceIndicators: { enabled: false },
+      // RFC 8707: access tokens for the APIs of `apis add`, refused with invalid_target for an
+      // unknown API or a client it does not allow. Their format (resources.ts): a JWT (RFC 9068,
+      // typ at+jwt, aud the API id, ES256 with the published keys), or opaque for an API that
+      // introspects.
+      resourceIndicators: {
+        enabled: true,
+        // No resource named: no API is assumed; a person's access token stays the opaque
+        // userinfo token (and client credentials stay opaque, for Sésame's own API scopes).
+        defaultResource: async () => undefined,
+        // With openid granted, a token request without `resource` gets the userinfo token even
+        // when the sign-in named an API: the app asks for the API's token with `resource=` at
+        // the token endpoint (RFC 8707 §2.2). Without openid, the one API granted is used.
+        useGrantedResource: async () => false,
+        getResourceServerInfo: getResourceServerInfo(apis),
+      },
     },
+
+    // The person's roles in access tokens when `roles` was granted (resources.ts).
+    extraTokenClaims,
 
     // Browsers may call the token, userinfo and revocation endpoints only from the origin of one
     // of a public client's redirect URIs; confidential clients never need CORS.
@@ -143,9 +176,10 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
     rotateRefreshToken: true,
 
     ttl: {
-      AccessToken: ttl.accessToken,
+      // An API may set its own, shorter lifetime (resources.ts).
+      AccessToken: accessTokenTtl(ttl.accessToken, ttl.idToken),
       AuthorizationCode: ttl.authorizationCode,
-      ClientCredentials: ttl.clientCredentials,
+      ClientCredentials: accessTokenTtl(ttl.clientCredentials, ttl.idToken),
       IdToken: ttl.idToken,
       Interaction: ttl.interaction,
       // Sliding while in use, but never past the absolute lifetime counted from the first login.
@@ -166,32 +200,9 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
 
-    // What the person has allowed needs no consent page: for a first-party client, whatever it
-    // requests; for the others, what they allowed before, in this session or an earlier one
-    // (src/accounts/consents.ts). prompt=consent still always asks (oidc-provider's policy).
-    async loadExistingGrant(ctx) {
-      const { client, session } = ctx.oidc;
-      const grantId = ctx.oidc.result?.consent?.grantId ?? session!.grantIdFor(client!.clientId);
-      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      const accountId = session?.accountId;
-      if (!accountId) return existing;
-      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId });
-      const granted = { scopes: new Set(grant.getOIDCScope().split(' ')), claims: new Set(grant.getOIDCClaims()) };
-      const missing = {
-        scopes: [...ctx.oidc.requestParamScopes].filter((scope) => !granted.scopes.has(scope)),
-        claims: [...(ctx.oidc.requestParamClaims ?? [])].filter((claim) => !granted.claims.has(claim)),
-      };
-      if (existing && missing.scopes.length === 0 && missing.claims.length === 0) return existing;
-      const allowed = client!.metadata().first_party ? missing : await rememberedConsent(accountId, client!.clientId);
-      if (!allowed) return existing;
-      const scopes = missing.scopes.filter((scope) => allowed.scopes.includes(scope));
-      const claims = missing.claims.filter((claim) => allowed.claims.includes(claim));
-      if (scopes.length === 0 && claims.length === 0) return existing;
-      if (scopes.length) grant.addOIDCScope(scopes.join(' '));
-      if (claims.length) grant.addOIDCClaims(claims);
-      await grant.save();
-      return grant;
-    },
+    // What the person has allowed needs no consent page: everything for a first-party client,
+    // what they allowed before for the others (existing-grant.ts).
+    loadExistingGrant: createLoadExistingGrant(rememberedConsent),
 
     renderError: pages.renderError,
 
