@@ -15,6 +15,9 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { Identity } from '../federation/connector.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { sessionsEndedBy } from '../oidc/session-events.ts';
+import { recordEvent } from '../webhooks/events.ts';
+import { userView } from './user-view.ts';
 import { forget } from '../db/request-memo.ts';
 import { emailKey, isEmailAddress } from './users.ts';
 import type { User, UserService } from './users.ts';
@@ -58,16 +61,19 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
     if (!existing) {
       try {
         const userId = randomUUID();
-        await prisma.user.create({
-          data: {
-            id: userId,
-            email: identity.email,
-            emailKey: emailKey(identity.email),
-            emailVerified: identity.emailVerified,
-            roles: [...users.defaultRoles],
-            ...names(identity),
-            identities: { create: { provider: identity.provider, subject: identity.subject, email: identity.email, lastUsedAt: new Date() } },
-          },
+        await prisma.$transaction(async (tx) => {
+          const user = await tx.user.create({
+            data: {
+              id: userId,
+              email: identity.email!,
+              emailKey: emailKey(identity.email!),
+              emailVerified: identity.emailVerified,
+              roles: [...users.defaultRoles],
+              ...names(identity),
+              identities: { create: { provider: identity.provider, subject: identity.subject, email: identity.email, lastUsedAt: new Date() } },
+            },
+          });
+          await recordEvent(tx, 'user.created', userView(user));
         });
         return { kind: 'signed-in', userId, created: true, reclaimed: false };
       } catch (error) {
@@ -82,11 +88,15 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
 
     // Reclaim: whoever registered this unverified address never proved it; Google has.
     forget(`user:${existing.id}`);
+    // The account as apps will see it, announced in the same transaction (updated_at: now).
+    const reclaimed = { ...existing, emailVerified: true, email: identity.email, ...names(identity), updatedAt: new Date() };
     await prisma.$transaction([
       prisma.user.update({
         where: { id: existing.id },
-        data: { passwordHash: null, passwordChangedAt: new Date(), emailVerified: true, email: identity.email, ...names(identity) },
+        data: { passwordHash: null, passwordChangedAt: new Date(), emailVerified: true, email: identity.email, ...names(identity), updatedAt: reclaimed.updatedAt },
       }),
+      recordEvent(prisma, 'user.updated', userView(reclaimed)),
+      sessionsEndedBy(prisma, 'revoked', { accountId: existing.id }),
       prisma.oneTimeToken.deleteMany({ where: { userId: existing.id } }),
       // What the squatter allowed apps to see was never the owner's choice.
       prisma.consent.deleteMany({ where: { userId: existing.id } }),

@@ -12,6 +12,7 @@ import type { ClaimedMail } from './queue.ts';
 import { createMailRenderer } from './render.ts';
 import { createSendGridTransport } from './sendgrid.ts';
 import { describeDeliveryError } from './transport.ts';
+import { createKicker } from '../jobs/kicker.ts';
 import type { Transport } from './transport.ts';
 
 export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account';
@@ -81,25 +82,11 @@ export function createMailer({ prisma, config, log }: { prisma: Prisma; config: 
     return attempted;
   };
 
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let kickedAgain = false;
-  const kick = () => {
-    if (!running) return;
-    if (current) {
-      kickedAgain = true;
-      return;
-    }
-    current = (async () => {
-      do {
-        kickedAgain = false;
-        await drain(() => running).catch((error: unknown) => log.error({ err: error }, 'e-mail worker failed'));
-      } while (kickedAgain && running);
-    })().finally(() => {
-      current = undefined;
-    });
-  };
+  const worker = createKicker(
+    (running) => drain(running),
+    POLL_INTERVAL_MS,
+    (error) => log.error({ err: error }, 'e-mail worker failed'),
+  );
 
   return {
     transport: transport.name,
@@ -107,21 +94,11 @@ export function createMailer({ prisma, config, log }: { prisma: Prisma; config: 
       const rendered = render(request);
       const id = await queue.enqueue({ kind: request.kind, recipient: request.to, ...rendered });
       log.debug({ mailId: String(id), to: request.to, kind: request.kind }, 'e-mail queued');
-      kick();
+      worker.kick();
     },
     deliverDue: () => drain(() => true),
     deleteDelivered: (days) => queue.deleteFinished(days),
-    start() {
-      if (running) return;
-      running = true;
-      timer = setInterval(kick, POLL_INTERVAL_MS);
-      timer.unref();
-      kick();
-    },
-    async stop() {
-      running = false;
-      clearInterval(timer);
-      await current;
-    },
+    start: worker.start,
+    stop: worker.stop,
   };
 }

@@ -7,6 +7,7 @@ import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
 import { forget, memoized } from '../db/request-memo.ts';
+import { sessionsEndedBy } from './session-events.ts';
 
 export interface ClientSource {
   providerMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -108,6 +109,9 @@ function present(row: { payload: unknown; expiresAt: Date | null; consumedAt: Da
 
 /** oidc-provider never deletes expired rows itself. Returns how many were removed. */
 export async function deleteExpiredPayloads(prisma: Prisma, now = new Date()): Promise<number> {
-  const { count } = await prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
+  const [, { count }] = await prisma.$transaction([
+    sessionsEndedBy(prisma, 'expired', { expiredBefore: now }),
+    prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
+  ]);
   return count;
 }
