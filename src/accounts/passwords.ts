@@ -1,12 +1,26 @@
 // argon2id password hashing (OWASP parameters by default), run off the event loop by the argon2
 // package and capped in concurrency. A decoy verification for unknown accounts makes "no such
-// account" cost the same time as "wrong password".
+// account" cost the same time as "wrong password". Hashes carried over by `users import` (bcrypt,
+// or argon2id with other parameters) are verified as they are and re-hashed at the next sign-in.
 import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { createLimiter } from '../http/limiter.ts';
 
 /** Longer inputs are refused before hashing: argon2 cost grows with input size. */
 export const MAX_PASSWORD_LENGTH = 1024;
+
+/** bcrypt ($2a$, $2b$, $2y$: the same algorithm under the names its libraries gave it). */
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+/** argon2id in the PHC string format (the parameters m, t, p in any order: libraries differ). */
+const ARGON2ID_HASH = /^\$argon2id\$v=19\$(?=[^$]*\bm=)(?=[^$]*\bt=)(?=[^$]*\bp=)[mtp]=\d{1,10},[mtp]=\d{1,10},[mtp]=\d{1,10}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/;
+
+/** The kind of a stored password hash this server can verify, or null. */
+export function hashFormat(hash: string): 'argon2id' | 'bcrypt' | null {
+  if (ARGON2ID_HASH.test(hash)) return 'argon2id';
+  if (BCRYPT_HASH.test(hash)) return 'bcrypt';
+  return null;
+}
 
 export interface Argon2Settings {
   memoryCost: number;
@@ -38,7 +52,9 @@ export function createPasswordHasher(settings: Argon2Settings): PasswordHasher {
     // An over-long password is never accepted, but costs what a normal verification costs.
     const tooLong = password.length > MAX_PASSWORD_LENGTH;
     try {
-      const matches = await limit(() => argon2.verify(hash, tooLong ? '' : password));
+      // bcrypt reads only the first 72 bytes, as the library that made the hash did.
+      const candidate = tooLong ? '' : password;
+      const matches = await limit(() => (hashFormat(hash) === 'bcrypt' ? bcrypt.compare(candidate, hash) : argon2.verify(hash, candidate)));
       return matches && !tooLong;
     } catch (error) {
       if (error instanceof Error && error.name === 'BusyError') throw error;
@@ -57,6 +73,6 @@ export function createPasswordHasher(settings: Argon2Settings): PasswordHasher {
       await verify(await decoyHash, password);
       return false;
     },
-    needsRehash: (hash) => argon2.needsRehash(hash, options),
+    needsRehash: (hash) => hashFormat(hash) !== 'argon2id' || argon2.needsRehash(hash, options),
   };
 }
