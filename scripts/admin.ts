@@ -7,19 +7,24 @@ import { ConfigError } from '../src/config.ts';
 import { DataDirBusyError } from '../src/db/embedded.ts';
 import { SealingError } from '../src/oidc/sealing.ts';
 import { ClientError } from '../src/clients/registry.ts';
+import { ApiRegistrationError } from '../src/apis/registry.ts';
 import { DuplicateEmailError } from '../src/accounts/users.ts';
 import { registerClientCommands } from './admin/clients.ts';
 import { registerUserCommands } from './admin/users.ts';
 import { registerKeyCommands } from './admin/keys.ts';
+import { registerApiCommands } from './admin/apis.ts';
+import { registerWebhookCommands } from './admin/webhooks.ts';
 import { RefusedError, UsageError } from './admin/shared.ts';
 
 const program = new Command('npm run admin --')
-  .description('Sésame administration: relying apps (clients), accounts (users) and signing keys')
+  .description('Sésame administration: relying apps (clients), accounts (users), signing keys and APIs')
   .showHelpAfterError()
   .exitOverride();
 registerClientCommands(program);
 registerUserCommands(program);
 registerKeyCommands(program);
+registerApiCommands(program);
+registerWebhookCommands(program);
 
 /** Errors of reaching or opening the database: socket errors, and PostgreSQL's own (SQLSTATE). */
 function isDatabaseUnreachable(error: unknown): error is Error & { code: string } {
@@ -36,6 +41,7 @@ function explain(error: unknown): string | undefined {
     error instanceof UsageError ||
     error instanceof RefusedError ||
     error instanceof ClientError ||
+    error instanceof ApiRegistrationError ||
     error instanceof DuplicateEmailError ||
     error instanceof ConfigError ||
     error instanceof SealingError ||

@@ -8,6 +8,9 @@ import type { Views } from './http/views.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { errorPages } from './http/errors.ts';
 import { registerInteractionRoutes } from './interactions/index.ts';
+import { registerUsersFeedRoutes } from './api/users-feed.ts';
+import type { UserChanges } from './accounts/user-changes.ts';
+import type { ClientRegistry } from './clients/registry.ts';
 import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { requestMemoScope } from './db/request-memo.ts';
@@ -23,6 +26,8 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   host: ProviderHost;
   /** Answers whether the database is reachable, for /healthz. */
   healthy(): Promise<boolean>;
+  clients: ClientRegistry;
+  userChanges: UserChanges;
 }
 
 /**
@@ -87,6 +92,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { status: ok ? 'ok' : 'unavailable' };
   });
   registerInteractionRoutes(router, { ...deps, provider: host.current });
+  registerUsersFeedRoutes(router, { provider: host.current, clients: deps.clients, changes: deps.userChanges, log, issuer: deps.issuer });
   app.use(router.routes());
   app.use(router.allowedMethods());
 

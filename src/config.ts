@@ -51,6 +51,7 @@ const envSchema = z.object({
   SECRETS_ENCRYPTION_KEY_PREVIOUS: optionalText,
 
   CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
+  USERS_FEED_SETTLE: z.coerce.number().int().min(0).max(300).default(5),
   KEY_REFRESH_INTERVAL: seconds(60),
   CLEANUP_INTERVAL: seconds(5 * 60),
 
@@ -68,6 +69,9 @@ const envSchema = z.object({
   MAIL_TIMEOUT: seconds(10),
   MAIL_RETRY_DELAY: seconds(30),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  WEBHOOK_TIMEOUT: seconds(10),
+  WEBHOOK_RETRY_DELAY: seconds(30),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
 
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
@@ -112,6 +116,8 @@ export interface Config {
   /** The key before a change of SECRETS_ENCRYPTION_KEY: read only, until everything is sealed again. */
   readonly previousSecretsEncryptionKey?: string;
   readonly clientCacheTtl: number;
+  /** Seconds the users feed holds back a change, so that late commits are not skipped. */
+  readonly usersFeedSettle: number;
   readonly keyRefreshInterval: number;
   readonly cleanupInterval: number;
   /** The role names accounts may carry, and those every new account gets. */
@@ -139,6 +145,14 @@ export interface Config {
     readonly from: string;
     readonly outboxDir: string;
     readonly timeout: number;
+    readonly retryDelay: number;
+    readonly maxAttempts: number;
+  };
+  /** Delivery of user and session events to the endpoints `admin webhooks add` registers. */
+  readonly webhooks: {
+    /** Seconds an endpoint has to answer one delivery. */
+    readonly timeout: number;
+    /** Seconds before the first retry; doubled after each failure, up to six hours. */
     readonly retryDelay: number;
     readonly maxAttempts: number;
   };
@@ -246,6 +260,7 @@ export function loadConfig(env: Env): Config {
     ...(e.SECRETS_ENCRYPTION_KEY ? { secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY } : {}),
     ...(e.SECRETS_ENCRYPTION_KEY_PREVIOUS ? { previousSecretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY_PREVIOUS } : {}),
     clientCacheTtl: e.CLIENT_CACHE_TTL,
+    usersFeedSettle: e.USERS_FEED_SETTLE,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
     cleanupInterval: e.CLEANUP_INTERVAL,
     roles: Object.freeze({ names: Object.freeze(roleList(e.ROLES)), defaults: Object.freeze(roleList(e.DEFAULT_ROLES)) }),
@@ -274,6 +289,7 @@ export function loadConfig(env: Env): Config {
       retryDelay: e.MAIL_RETRY_DELAY,
       maxAttempts: e.MAIL_MAX_ATTEMPTS,
     }),
+    webhooks: Object.freeze({ timeout: e.WEBHOOK_TIMEOUT, retryDelay: e.WEBHOOK_RETRY_DELAY, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS }),
   });
 }
 

@@ -13,6 +13,8 @@ import { createUserService } from './accounts/users.ts';
 import type { UserService } from './accounts/users.ts';
 import { createClientRegistry } from './clients/registry.ts';
 import type { ClientRegistry } from './clients/registry.ts';
+import { createApiRegistry } from './apis/registry.ts';
+import type { ApiRegistry } from './apis/registry.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createViews } from './http/views.ts';
 import { createProviderPages } from './interactions/provider-pages.ts';
@@ -35,9 +37,15 @@ import { createPendingSeal } from './federation/pending.ts';
 import { createFederatedAccounts } from './accounts/federated-accounts.ts';
 import type { Mailer } from './mail/index.ts';
 import { createConsentStore } from './accounts/consents.ts';
+import { createWebhooks } from './webhooks/index.ts';
+import type { Webhooks } from './webhooks/index.ts';
+import { withSessionEvents } from './oidc/session-events.ts';
+import { createUserChanges } from './accounts/user-changes.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
+/** How long events stay for `webhooks replay` once nothing waits to deliver them. */
+const WEBHOOK_EVENTS_KEPT_DAYS = 30;
 
 export interface Sesame {
   app: Koa;
@@ -45,7 +53,11 @@ export interface Sesame {
   host: ProviderHost;
   users: UserService;
   clients: ClientRegistry;
+  /** The APIs (resource servers) access tokens are issued for. */
+  apis: ApiRegistry;
   keys: KeyStore;
+  /** Webhook endpoints and the delivery worker (tests: addEndpoint, deliverDue). */
+  webhooks: Webhooks;
   /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL. */
   cleanup(): Promise<void>;
   /** Starts listening; resolves with the bound address. */
@@ -70,9 +82,14 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const passwords = createPasswordHasher(config.argon2);
   const users = createUserService(prisma, passwords, { defaultRoles: config.roles.defaults });
   const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
+  // On the token path too: cached like clients, so a change reaches every replica as quickly.
+  const apis = createApiRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
   const tokens = createOneTimeTokens(prisma);
   const limits = createRateLimiter(prisma);
   const mailer = createMailer({ prisma, config, log });
+  const webhooks = createWebhooks({ prisma, config, log, sealer });
+  const sealedHooks = await webhooks.endpoints.sealStored();
+  if (sealedHooks) log.info({ endpoints: sealedHooks }, 'encrypted webhook secrets stored before SECRETS_ENCRYPTION_KEY was set or under the previous key');
   if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
   const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer });
   const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn });
@@ -85,6 +102,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const adapter = createAdapterFactory(prisma, clients);
   const findAccount = createFindAccount(users);
   const consents = createConsentStore(prisma);
+  const userChanges = createUserChanges(prisma, { settleSeconds: config.usersFeedSettle });
 
   const host = await createProviderHost({
     keys,
@@ -92,17 +110,18 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     refreshIntervalSeconds: config.keyRefreshInterval,
     log,
     build: (jwks) =>
-      createProvider({
+      withSessionEvents(createProvider({
         config,
         policy,
         adapter,
         jwks,
         cookieKeys: secrets.cookieKeys,
         findAccount,
+        apis,
         rememberedConsent: consents.find,
         pages,
         onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
-      }),
+      }), prisma, log),
   });
 
   const app = createApp({
@@ -120,7 +139,10 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     federated,
     pendingLinks,
     consents,
+    apis,
     host,
+    clients,
+    userChanges,
     healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
   });
 
@@ -131,10 +153,12 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       tokens: await tokens.deleteExpired(),
       rateLimits: await limits.deleteStale(),
       mail: await mailer.deleteDelivered(MAIL_KEPT_DAYS),
+      webhookEvents: await webhooks.deleteFinished(WEBHOOK_EVENTS_KEPT_DAYS),
     };
     if (Object.values(deleted).some(Boolean)) log.info(deleted, 'deleted expired rows');
   };
   mailer.start();
+  webhooks.start();
   const cleanupTimer = setInterval(() => {
     cleanup().catch((error) => log.error({ err: error }, 'cleanup failed'));
   }, config.cleanupInterval * 1000);
@@ -147,7 +171,9 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     host,
     users,
     clients,
+    apis,
     keys,
+    webhooks,
     cleanup,
     async listen(port = config.port, hostname = config.host) {
       server = createHttpServer(app.callback());
@@ -164,6 +190,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       clearInterval(cleanupTimer);
       host.stop();
       await mailer.stop();
+      await webhooks.stop();
       if (server) {
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -145,7 +145,7 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       expect(JSON.stringify(created)).not.toContain(PASSWORD);
 
       const table = await admin('users', 'list');
-      expect(table.stdout).toMatch(new RegExp(`^${created.id}\\s+Bob@Example\\.com\\s+yes\\s+Bob Martin\\s+yes\\s+enabled\\s`, 'm'));
+      expect(table.stdout).toMatch(new RegExp(`^${created.id}\\s+Bob@Example\\.com\\s+yes\\s+Bob Martin\\s+member\\s+yes\\s+enabled\\s`, 'm'));
 
       const disabled = await admin('users', 'disable', 'bob@example.com');
       expect(disabled.stdout).toBe(`Account Bob@Example.com (${created.id}) is now disabled.\n`);

@@ -13,6 +13,7 @@ import { createSealer } from '../../src/oidc/sealing.ts';
 import { createClientMetadataValidator } from '../../src/oidc/client-validation.ts';
 import { currentActor, recordAudit } from '../../src/audit.ts';
 import { createConsentStore } from '../../src/accounts/consents.ts';
+import { createApiRegistry } from '../../src/apis/registry.ts';
 
 export interface AdminContext {
   config: Config;
@@ -21,6 +22,7 @@ export interface AdminContext {
   clients: ReturnType<typeof createClientRegistry>;
   keys: ReturnType<typeof createKeyStore>;
   consents: ReturnType<typeof createConsentStore>;
+  apis: ReturnType<typeof createApiRegistry>;
   audit(action: string, target: string, details?: object): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
       clients: createClientRegistry(db.prisma, { cacheTtlSeconds: 0, validateMetadata: createClientMetadataValidator(config, jwks) }),
       keys,
       consents: createConsentStore(db.prisma),
+      apis: createApiRegistry(db.prisma, { cacheTtlSeconds: 0 }),
       audit: (action, target, details) => recordAudit(db.prisma, { actor, action, target, details }),
     });
   } finally {

@@ -5,6 +5,7 @@ import type { User, UserService } from '../../src/accounts/users.ts';
 import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
 import { withContext } from './context.ts';
+import { registerUserImportCommand } from './users-import.ts';
 import { details, emit, table } from './output.ts';
 import { readStdin, RefusedError, UsageError } from './shared.ts';
 import { ROLE_NAME } from '../../src/config.ts';
@@ -211,4 +212,5 @@ export function registerUserCommands(program: Command) {
         }),
       );
   }
+  registerUserImportCommand(users);
 }

@@ -1,10 +1,13 @@
 // Local accounts: unique case-insensitive e-mail, argon2id password, names, verified flag.
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
-import type { User } from '../generated/prisma/client.ts';
+import type { Prisma as Sql, User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { forget, memoized } from '../db/request-memo.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { sessionsEndedBy } from '../oidc/session-events.ts';
+import { recordEvent } from '../webhooks/events.ts';
+import { tombstoneView, userView } from './user-view.ts';
 
 export type { User };
 
@@ -42,24 +45,48 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
   // Read once per request (db/request-memo.ts); every write below forgets the account.
   const findById = (id: string): Promise<User | null> => memoized(`user:${id}`, () => prisma.user.findUnique({ where: { id } }));
 
+  /**
+   * Applies what `change` makes of the account (null: refuse) and, in the same transaction,
+   * announces user.updated if apps see a difference. A change to nothing is not written at all,
+   * so it moves neither updated_at nor the users feed. Null when there is no such account.
+   */
+  const update = (id: string, change: (user: User) => Sql.UserUpdateInput | null): Promise<{ user: User; changed: boolean } | null> => {
+    forget(`user:${id}`);
+    return prisma.$transaction(async (tx) => {
+      const before = await tx.user.findUnique({ where: { id } });
+      const data = before && change(before);
+      if (!before || !data) return null;
+      if (Object.entries(data).every(([key, value]) => JSON.stringify(before[key as keyof User]) === JSON.stringify(value))) return { user: before, changed: false };
+      const user = await tx.user.update({ where: { id }, data });
+      const view = userView(user);
+      const changed = JSON.stringify({ ...view, updated_at: '' }) !== JSON.stringify({ ...userView(before), updated_at: '' });
+      if (changed) await recordEvent(tx, 'user.updated', view);
+      return { user, changed };
+    });
+  };
+
   return {
     defaultRoles,
 
     async create(input: NewUser): Promise<User> {
       const passwordHash = input.password === undefined ? null : await passwords.hash(input.password);
       try {
-        return await prisma.user.create({
-          data: {
-            id: randomUUID(),
-            email: input.email.trim(),
-            emailKey: emailKey(input.email),
-            emailVerified: input.emailVerified ?? false,
-            givenName: input.givenName?.trim() || null,
-            familyName: input.familyName?.trim() || null,
-            passwordHash,
-            passwordChangedAt: passwordHash ? new Date() : null,
-            roles: [...defaultRoles],
-          },
+        return await prisma.$transaction(async (tx) => {
+          const user = await tx.user.create({
+            data: {
+              id: randomUUID(),
+              email: input.email.trim(),
+              emailKey: emailKey(input.email),
+              emailVerified: input.emailVerified ?? false,
+              givenName: input.givenName?.trim() || null,
+              familyName: input.familyName?.trim() || null,
+              passwordHash,
+              passwordChangedAt: passwordHash ? new Date() : null,
+              roles: [...defaultRoles],
+            },
+          });
+          await recordEvent(tx, 'user.created', userView(user));
+          return user;
         });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') throw new DuplicateEmailError();
@@ -86,30 +113,21 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
 
     /** Replaces the account's roles; null when there is no such account. */
     async setRoles(id: string, roles: readonly string[]): Promise<User | null> {
-      forget(`user:${id}`);
-      const { count } = await prisma.user.updateMany({ where: { id }, data: { roles: [...new Set(roles)] } });
-      return count ? prisma.user.findUnique({ where: { id } }) : null;
+      return (await update(id, () => ({ roles: [...new Set(roles)] })))?.user ?? null;
     },
 
     /** Sets a new password hash; proving the inbox (reset link) also verifies the address. */
     async setPasswordHash(id: string, passwordHash: string, { verifyEmail = false } = {}): Promise<void> {
-      forget(`user:${id}`);
-      await prisma.user.update({
-        where: { id },
-        data: { passwordHash, passwordChangedAt: new Date(), ...(verifyEmail ? { emailVerified: true } : {}) },
-      });
+      await update(id, () => ({ passwordHash, passwordChangedAt: new Date(), ...(verifyEmail ? { emailVerified: true } : {}) }));
     },
 
     /** Marks the address verified, if it is still the one the proof was sent to. */
     async markEmailVerified(id: string, email: string): Promise<boolean> {
-      forget(`user:${id}`);
-      const { count } = await prisma.user.updateMany({ where: { id, emailKey: emailKey(email) }, data: { emailVerified: true } });
-      return count === 1;
+      return (await update(id, (user) => (user.emailKey === emailKey(email) ? { emailVerified: true } : null))) !== null;
     },
 
     async setNames(id: string, names: { givenName: string; familyName: string }): Promise<void> {
-      forget(`user:${id}`);
-      await prisma.user.update({ where: { id }, data: { givenName: names.givenName.trim(), familyName: names.familyName.trim() } });
+      await update(id, () => ({ givenName: names.givenName.trim(), familyName: names.familyName.trim() }));
     },
 
     /**
@@ -121,19 +139,22 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       forget(`user:${id}`);
       const user = await prisma.user.findUnique({ where: { id } });
       if (!user) return null;
+      const tombstone = { id, externalId: user.externalId, deletedAt: new Date() };
       await prisma.$transaction([
+        sessionsEndedBy(prisma, 'revoked', { accountId: id }),
         revokeEverythingOf(prisma, id),
         prisma.mailMessage.deleteMany({ where: { recipient: user.email, status: 'pending' } }),
         // One-time tokens, federated identities and consents go with the row (ON DELETE CASCADE).
         prisma.user.delete({ where: { id } }),
+        // What the users feed tells apps, so they remove their copy too.
+        prisma.userTombstone.create({ data: tombstone }),
+        recordEvent(prisma, 'user.deleted', tombstoneView(tombstone)),
       ]);
       return user;
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<User | null> {
-      forget(`user:${id}`);
-      const { count } = await prisma.user.updateMany({ where: { id }, data: { disabledAt: disabled ? new Date() : null } });
-      return count ? prisma.user.findUnique({ where: { id } }) : null;
+      return (await update(id, (user) => (Boolean(user.disabledAt) === disabled ? {} : { disabledAt: disabled ? new Date() : null })))?.user ?? null;
     },
 
     /**
@@ -149,7 +170,10 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       if (!(await passwords.verify(user.passwordHash, password)) || user.disabledAt) return null;
       if (passwords.needsRehash(user.passwordHash)) {
         forget(`user:${user.id}`);
-        await prisma.user.update({ where: { id: user.id }, data: { passwordHash: await passwords.hash(password) } });
+        // Only if the account did not change meanwhile (a reset must not be undone by the old
+        // password), and without moving updated_at: apps see nothing new, the users feed neither.
+        const unchanged = { id: user.id, passwordHash: user.passwordHash, updatedAt: user.updatedAt };
+        await prisma.user.updateMany({ where: unchanged, data: { passwordHash: await passwords.hash(password), updatedAt: user.updatedAt } });
       }
       return user;
     },
