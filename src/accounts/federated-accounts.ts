@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { Identity } from '../federation/connector.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
-import { sessionsEndedBy } from '../oidc/session-events.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { userView } from './user-view.ts';
 import { forget } from '../db/request-memo.ts';
@@ -96,13 +95,12 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
         data: { passwordHash: null, passwordChangedAt: new Date(), emailVerified: true, email: identity.email, ...names(identity), updatedAt: reclaimed.updatedAt },
       }),
       recordEvent(prisma, 'user.updated', userView(reclaimed)),
-      sessionsEndedBy(prisma, 'revoked', { accountId: existing.id }),
       prisma.oneTimeToken.deleteMany({ where: { userId: existing.id } }),
       // What the squatter allowed apps to see was never the owner's choice.
       prisma.consent.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.deleteMany({ where: { userId: existing.id } }),
       prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId: existing.id, email: identity.email, lastUsedAt: new Date() } }),
-      revokeEverythingOf(prisma, existing.id),
+      ...revokeEverythingOf(prisma, existing.id),
     ]);
     return { kind: 'signed-in', userId: existing.id, created: false, reclaimed: true };
   };

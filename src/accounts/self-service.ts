@@ -6,7 +6,6 @@ import type { Prisma } from '../db/database.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { Locale } from '../i18n/index.ts';
 import { keepSignInGoing, revokeEverythingOf } from '../oidc/account-revocation.ts';
-import { sessionsEndedBy } from '../oidc/session-events.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { Identity } from '../federation/connector.ts';
@@ -123,7 +122,7 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
       if (!token || !user || user.disabledAt || emailKey(user.email) !== emailKey(token.email)) return { outcome: 'invalid' };
       await users.setPasswordHash(user.id, hash, { verifyEmail: true });
       await tokens.cancel(user.id);
-      await prisma.$transaction([sessionsEndedBy(prisma, 'revoked', { accountId: user.id }), revokeEverythingOf(prisma, user.id)]);
+      await prisma.$transaction([...revokeEverythingOf(prisma, user.id)]);
       if (token.interactionUid) await keepSignInGoing(prisma, token.interactionUid, user.id);
       await mailer.send({ kind: 'password-changed', to: user.email, locale: origin.locale, values: { resetLink: link('/account/forgot') } });
       return { outcome: 'changed', interactionUid: token.interactionUid };

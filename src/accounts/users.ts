@@ -5,7 +5,6 @@ import type { Prisma as Sql, User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { forget, memoized } from '../db/request-memo.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
-import { sessionsEndedBy } from '../oidc/session-events.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { tombstoneView, userView } from './user-view.ts';
 
@@ -141,8 +140,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       if (!user) return null;
       const tombstone = { id, externalId: user.externalId, deletedAt: new Date() };
       await prisma.$transaction([
-        sessionsEndedBy(prisma, 'revoked', { accountId: id }),
-        revokeEverythingOf(prisma, id),
+        ...revokeEverythingOf(prisma, id),
         prisma.mailMessage.deleteMany({ where: { recipient: user.email, status: 'pending' } }),
         // One-time tokens, federated identities and consents go with the row (ON DELETE CASCADE).
         prisma.user.delete({ where: { id } }),

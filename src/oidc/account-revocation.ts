@@ -1,12 +1,19 @@
 // Ends everything a person is signed in with: their sessions on every browser, and every grant,
 // refresh token, access token and unused code issued on their behalf (after a password reset).
 import type { Prisma } from '../db/database.ts';
+import { sessionsEndedBy } from './session-events.ts';
 
 const ACCOUNT_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken', 'AuthorizationCode'];
 
-/** The deletion, to await or to run in a `$transaction` beside other changes to the account. */
+/**
+ * The statements that do it, in order: a session.ended event (reason "revoked") for each session,
+ * then the deletion. Run them in a `$transaction`, beside other changes to the account.
+ */
 export function revokeEverythingOf(prisma: Prisma, accountId: string) {
-  return prisma.oidcPayload.deleteMany({ where: { accountId, model: { in: ACCOUNT_MODELS } } });
+  return [
+    sessionsEndedBy(prisma, 'revoked', { accountId }),
+    prisma.oidcPayload.deleteMany({ where: { accountId, model: { in: ACCOUNT_MODELS } } }),
+  ] as const;
 }
 
 interface InteractionPayload {

@@ -4,7 +4,8 @@
 //     consent step's, whose result only repeats that login);
 //   - a sign-out: the confirmation of RP-initiated logout that destroys the session;
 //   - a revocation (account removed, password reset, reclaimed by Google) and the expiry of a
-//     session: one statement beside the deletion, in its transaction (sessionsEndedBy).
+//     session: one statement beside the deletion, in its transaction (sessionsEndedBy, which
+//     revokeEverythingOf in account-revocation.ts and the cleanup in adapter.ts run).
 // oidc-provider saves and destroys a session inside its own middleware, where none of our
 // transactions reaches: the first two are written right after, in the same request.
 import type Koa from 'koa';
