@@ -3,6 +3,7 @@
 // so a change reaches every replica within CLIENT_CACHE_TTL).
 import { z } from 'zod';
 import type { Prisma } from '../db/database.ts';
+import { createLookupCache } from '../db/lookup-cache.ts';
 import { OIDC_SCOPES, SESAME_API_SCOPES } from '../oidc/scopes.ts';
 
 export class ApiRegistrationError extends Error {
@@ -63,10 +64,8 @@ export interface ApiRecord extends ApiDefinition {
   updatedAt: Date;
 }
 
-const CACHE_LIMIT = 1000;
-
 export function createApiRegistry(prisma: Prisma, options: { cacheTtlSeconds: number }) {
-  const cache = new Map<string, { api: ApiRecord | undefined; expires: number }>();
+  const cache = createLookupCache<ApiRecord | undefined>(options.cacheTtlSeconds);
 
   async function findRow(id: string): Promise<ApiRecord> {
     const row = await prisma.api.findUnique({ where: { id } });
@@ -146,15 +145,7 @@ export function createApiRegistry(prisma: Prisma, options: { cacheTtlSeconds: nu
 
     /** What the provider sees: the API, or undefined (cached, unknown ids included). */
     async find(id: string): Promise<ApiRecord | undefined> {
-      const now = Date.now();
-      const hit = cache.get(id);
-      if (hit && hit.expires > now) return hit.api;
-      const api = (await prisma.api.findUnique({ where: { id } })) ?? undefined;
-      if (options.cacheTtlSeconds > 0) {
-        if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-        cache.set(id, { api, expires: now + options.cacheTtlSeconds * 1000 });
-      }
-      return api;
+      return cache.get(id, async () => (await prisma.api.findUnique({ where: { id } })) ?? undefined);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Prisma } from '../db/database.ts';
 import { clientDefinitionSchema, providerMetadata } from './definition.ts';
 import type { ClientDefinition, ClientDefinitionInput } from './definition.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
+import { createLookupCache } from '../db/lookup-cache.ts';
 
 export interface ClientRecord {
   clientId: string;
@@ -40,7 +41,6 @@ interface Row {
 }
 
 const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'Grant'];
-const CACHE_LIMIT = 1000;
 
 function toRecord(row: Row): ClientRecord {
   return {
@@ -59,7 +59,7 @@ function newClientId(name: string): string {
 }
 
 export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
-  const cache = new Map<string, { metadata: AdapterPayload | undefined; expires: number }>();
+  const cache = createLookupCache<AdapterPayload | undefined>(options.cacheTtlSeconds);
 
   async function findRow(clientId: string): Promise<Row> {
     const row = await prisma.client.findUnique({ where: { id: clientId } });
@@ -143,18 +143,10 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
 
     /** What the provider sees: metadata of an enabled client, or undefined. */
     async providerMetadata(clientId: string): Promise<AdapterPayload | undefined> {
-      const now = Date.now();
-      const hit = cache.get(clientId);
-      if (hit && hit.expires > now) return hit.metadata;
-      const row = await prisma.client.findUnique({ where: { id: clientId } });
-      const metadata = row && !row.disabledAt
-        ? (providerMetadata(row.id, clientDefinitionSchema.parse(row.definition), row.secretHash) as AdapterPayload)
-        : undefined;
-      if (options.cacheTtlSeconds > 0) {
-        if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-        cache.set(clientId, { metadata, expires: now + options.cacheTtlSeconds * 1000 });
-      }
-      return metadata;
+      return cache.get(clientId, async () => {
+        const row = await prisma.client.findUnique({ where: { id: clientId } });
+        return row && !row.disabledAt ? (providerMetadata(row.id, clientDefinitionSchema.parse(row.definition), row.secretHash) as AdapterPayload) : undefined;
+      });
     },
   };
 }
