@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { isLoopbackHost } from './http/loopback.ts';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -168,7 +169,6 @@ export class ConfigError extends Error {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 type Settings = z.output<typeof envSchema>;
 
@@ -203,7 +203,7 @@ function crossProblems(e: Partial<Settings>): string[] {
   const issuer = issuerOf(e);
   const issuerUrl = issuer === undefined ? undefined : new URL(issuer);
   if (issuerUrl?.search || issuerUrl?.hash) problems.push('ISSUER: must not have a query or a fragment');
-  if (e.NODE_ENV === 'production' && issuerUrl?.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuerUrl.hostname)) {
+  if (e.NODE_ENV === 'production' && issuerUrl?.protocol === 'http:' && !isLoopbackHost(issuerUrl.hostname)) {
     problems.push('ISSUER: must be https:// in production (plain http is only allowed for localhost)');
   }
   if (e.REFRESH_TOKEN_IDLE_TTL !== undefined && e.REFRESH_TOKEN_ABSOLUTE_TTL !== undefined && e.REFRESH_TOKEN_IDLE_TTL > e.REFRESH_TOKEN_ABSOLUTE_TTL) {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/database.ts';
 import { createLookupCache } from '../db/lookup-cache.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
 import { OIDC_SCOPES, SESAME_API_SCOPES } from '../oidc/scopes.ts';
 
 export class ApiRegistrationError extends Error {
@@ -13,7 +14,6 @@ export class ApiRegistrationError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const RESERVED_SCOPES = new Set<string>([...OIDC_SCOPES, ...SESAME_API_SCOPES]);
 
 /** RFC 8707 §2: an absolute URI without a fragment (and, as it recommends, without a query). */
@@ -25,7 +25,7 @@ const resourceIndicator = z
     const url = URL.parse(id);
     const problem = !url
       ? 'must be an absolute URI, for example https://orders.example.com'
-      : url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))
+      : url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))
         ? 'must use https (http only for localhost or 127.0.0.1)'
         : id.includes('#')
           ? 'must not have a fragment (RFC 8707 §2)'

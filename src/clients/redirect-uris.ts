@@ -1,7 +1,7 @@
 // What an admin may register as a redirect or post-logout redirect URI (RFC 9700 §2.1, §4.1;
 // RFC 8252 for native apps). The provider later compares them as exact strings.
+import { isLoopbackHost } from '../http/loopback.ts';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 // A private-use scheme must be a reverse domain name (RFC 8252 §7.1), e.g. com.example.app:/cb.
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
 const MAX_LENGTH = 2000;
@@ -22,7 +22,7 @@ export function classifyRedirectUri(uri: string): { kind: RedirectUriKind } | { 
     return { kind: 'https' };
   }
   if (url.protocol === 'http:') {
-    return LOOPBACK_HOSTS.has(url.hostname)
+    return isLoopbackHost(url.hostname)
       ? { kind: 'loopback' }
       : { problem: 'must use https (plain http is only allowed for localhost, 127.0.0.1 and [::1])' };
   }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Prisma } from '../db/database.ts';
 import type { Sealer } from '../oidc/sealing.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
 import { EVENT_TYPES } from './events.ts';
 import type { EventType } from './events.ts';
 
@@ -16,8 +17,6 @@ export class WebhookError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * Why `url` cannot receive events, or undefined. Payloads carry names and e-mail addresses, so
  * in production they travel over TLS; plain http stays allowed to a receiver on the same host.
@@ -27,7 +26,7 @@ export function endpointUrlProblem(url: string, { production }: { production: bo
   if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) return 'must be an http(s) URL';
   if (parsed.username || parsed.password) return 'must not carry credentials';
   if (parsed.hash) return 'must not have a fragment';
-  if (production && parsed.protocol === 'http:' && !LOOPBACK.has(parsed.hostname)) return 'must be https:// in production (plain http only to localhost)';
+  if (production && parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) return 'must be https:// in production (plain http only to localhost)';
   return undefined;
 }
 
