@@ -3,6 +3,7 @@
 // same statement that counts the attempt, and skips rows another replica has locked, so two
 // workers never hold the same message. Times come from the database's clock, not a replica's.
 import type { Prisma } from '../db/database.ts';
+import { backoffSeconds } from '../jobs/backoff.ts';
 import type { OutgoingMail } from './transport.ts';
 
 export interface ClaimedMail extends OutgoingMail {
@@ -21,7 +22,7 @@ export const MAX_RETRY_DELAY = 3600;
 
 /** Exponential back-off after the n-th failed attempt, capped at one hour. */
 export function retryDelaySeconds(attempts: number, retryDelay: number): number {
-  return Math.min(retryDelay * 2 ** Math.max(attempts - 1, 0), MAX_RETRY_DELAY);
+  return backoffSeconds(attempts, retryDelay, MAX_RETRY_DELAY);
 }
 
 export function createMailQueue(prisma: Prisma, { leaseSeconds, retryDelay, maxAttempts }: MailQueueSettings) {

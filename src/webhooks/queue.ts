@@ -5,6 +5,7 @@
 // A claim takes at most a few deliveries per endpoint, and none for endpoints this worker is
 // already busy with, so a slow endpoint holds a few slots, never the whole worker.
 import type { Prisma } from '../db/database.ts';
+import { backoffSeconds } from '../jobs/backoff.ts';
 
 export interface ClaimedDelivery {
   readonly id: bigint;
@@ -46,7 +47,7 @@ export const MAX_RETRY_DELAY = 6 * 3600;
 
 /** Exponential back-off after the n-th failed attempt, capped at six hours. */
 export function retryDelaySeconds(attempts: number, retryDelay: number): number {
-  return Math.min(retryDelay * 2 ** Math.max(attempts - 1, 0), MAX_RETRY_DELAY);
+  return backoffSeconds(attempts, retryDelay, MAX_RETRY_DELAY);
 }
 
 /** How long a delivery is retried before it is given up: the sum of the delays between attempts. */
