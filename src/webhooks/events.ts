@@ -22,13 +22,19 @@ export function eventPayload(type: EventType, data: object, at = new Date()) {
 
 type Executor = Pick<Prisma, '$executeRaw'>;
 
-// Every enabled endpoint subscribed to the type gets a pending delivery of each new event.
+/**
+ * The endpoints (as `endpoint`) that receive events of `type`, a value or a column such as
+ * `event.type`: enabled, and subscribed to that type or to every type.
+ */
+export const receives = (type: EventType | Sql.Sql) =>
+  Sql.sql`endpoint.disabled_at IS NULL AND (cardinality(endpoint.events) = 0 OR ${type} = ANY(endpoint.events))`;
+
+// Every endpoint that receives the type gets a pending delivery of each new event.
 const queueDeliveries = (type: EventType) => Sql.sql`
     INSERT INTO webhook_deliveries (event_id, endpoint_id)
     SELECT event.id, endpoint.id
       FROM event, webhook_endpoints endpoint
-     WHERE endpoint.disabled_at IS NULL
-       AND (cardinality(endpoint.events) = 0 OR ${type} = ANY(endpoint.events))`;
+     WHERE ${receives(type)}`;
 
 /**
  * The statement that records `type` with `data` and queues its deliveries. Returns Prisma's

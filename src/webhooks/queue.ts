@@ -6,6 +6,8 @@
 // already busy with, so a slow endpoint holds a few slots, never the whole worker.
 import type { Prisma } from '../db/database.ts';
 import { backoffSeconds } from '../jobs/backoff.ts';
+import { Prisma as Sql } from '../generated/prisma/client.ts';
+import { receives } from './events.ts';
 
 export interface ClaimedDelivery {
   readonly id: bigint;
@@ -122,8 +124,7 @@ export function createDeliveryQueue(prisma: Prisma, { leaseSeconds, retryDelay, 
         INSERT INTO webhook_deliveries (event_id, endpoint_id)
         SELECT event.id, endpoint.id
           FROM webhook_events event, webhook_endpoints endpoint
-         WHERE event.id = ${eventId} AND endpoint.disabled_at IS NULL
-           AND (cardinality(endpoint.events) = 0 OR event.type = ANY(endpoint.events))
+         WHERE event.id = ${eventId} AND ${receives(Sql.sql`event.type`)}
            AND (${endpointId ?? null}::text IS NULL OR endpoint.id = ${endpointId ?? null}::text)
         ON CONFLICT (event_id, endpoint_id) DO UPDATE
            SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, last_status = NULL, delivered_at = NULL`;
