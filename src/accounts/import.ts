@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { FederatedIdentity, User } from '../generated/prisma/client.ts';
 import { recordEvent } from '../webhooks/events.ts';
-import { userView } from './user-view.ts';
+import { userView, visiblyChanged } from './user-view.ts';
 import { refuseRepeats } from './import-rows.ts';
 import type { ImportRow, ParsedRow } from './import-rows.ts';
 
@@ -33,7 +33,7 @@ export interface RowResult {
 }
 
 /** What to write: the account as it will be, and for an update only the fields that change. */
-type Plan = { result: RowResult; user?: User; update?: Partial<User>; link?: string };
+type Plan = { result: RowResult; user?: User; update?: Partial<User>; link?: string; announce?: boolean };
 
 const GOOGLE = 'google';
 const BATCH = 1000;
@@ -45,9 +45,6 @@ async function batched<T>(keys: string[], load: (chunk: string[]) => Promise<T[]
   for (let i = 0; i < keys.length; i += BATCH) found.push(...(await load(keys.slice(i, i + BATCH))));
   return found;
 }
-
-/** The changes an update may make that show in the user's view (user-view.ts). */
-const VISIBLE = new Set(['email', 'emailVerified', 'givenName', 'familyName', 'picture', 'roles', 'externalId']);
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -107,7 +104,7 @@ export function createUserImport({ prisma, defaultRoles, actor }: { prisma: Pris
     // Only what changes is written: a field an admin changes meanwhile is not put back.
     const update = Object.fromEntries(Object.entries(wanted).filter(([key]) => changes.includes(key) || (key === 'passwordChangedAt' && changes.includes('passwordHash'))));
     const user = { ...existing, ...update, updatedAt: now };
-    return { result: { ...base, outcome: 'updated', id: existing.id, changes: link ? [...changes, 'google'] : changes }, user, update, ...(link ? { link } : {}) };
+    return { result: { ...base, outcome: 'updated', id: existing.id, changes: link ? [...changes, 'google'] : changes }, user, update, announce: visiblyChanged(existing, user), ...(link ? { link } : {}) };
   }
 
   /** The statements that write these rows, stamped `at` (not when planned: the users feed trusts a change's time to be its commit's). */
@@ -125,7 +122,7 @@ export function createUserImport({ prisma, defaultRoles, actor }: { prisma: Pris
       ...rows.flatMap(({ plan, user }) => (plan.update ? [prisma.user.update({ where: { id: user.id }, data: { ...plan.update, updatedAt: at } })] : [])),
       ...(links.length ? [prisma.federatedIdentity.createMany({ data: links })] : []),
       // Announced when apps see a difference (a new password hash alone is not one).
-      ...rows.filter(({ plan }) => !plan.update || plan.result.changes!.some((field) => VISIBLE.has(field))).map(({ plan, user }) => recordEvent(prisma, plan.update ? 'user.updated' : 'user.created', userView(user))),
+      ...rows.filter(({ plan }) => !plan.update || plan.announce).map(({ plan, user }) => recordEvent(prisma, plan.update ? 'user.updated' : 'user.created', userView(user))),
       prisma.auditEvent.createMany({
         data: rows.map(({ plan, user }) => ({
           actor,

@@ -42,6 +42,12 @@ export function userView(user: User): UserView {
   };
 }
 
+/** Whether apps would see `after` differ from `before` (their update time aside): worth a user.updated. */
+export function visiblyChanged(before: User, after: User): boolean {
+  const seen = (user: User) => JSON.stringify({ ...userView(user), updated_at: '' });
+  return seen(before) !== seen(after);
+}
+
 export function tombstoneView(tombstone: UserTombstone): TombstoneView {
   return { sub: tombstone.id, external_id: tombstone.externalId, deleted: true, updated_at: tombstone.deletedAt.toISOString() };
 }

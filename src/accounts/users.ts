@@ -6,7 +6,7 @@ import type { PasswordHasher } from './passwords.ts';
 import { forget, memoized } from '../db/request-memo.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
 import { recordEvent } from '../webhooks/events.ts';
-import { tombstoneView, userView } from './user-view.ts';
+import { tombstoneView, userView, visiblyChanged } from './user-view.ts';
 
 export type { User };
 
@@ -57,9 +57,8 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       if (!before || !data) return null;
       if (Object.entries(data).every(([key, value]) => JSON.stringify(before[key as keyof User]) === JSON.stringify(value))) return { user: before, changed: false };
       const user = await tx.user.update({ where: { id }, data });
-      const view = userView(user);
-      const changed = JSON.stringify({ ...view, updated_at: '' }) !== JSON.stringify({ ...userView(before), updated_at: '' });
-      if (changed) await recordEvent(tx, 'user.updated', view);
+      const changed = visiblyChanged(before, user);
+      if (changed) await recordEvent(tx, 'user.updated', userView(user));
       return { user, changed };
     });
   };
