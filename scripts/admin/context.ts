@@ -14,6 +14,7 @@ import { createClientMetadataValidator } from '../../src/oidc/client-validation.
 import { currentActor, recordAudit } from '../../src/audit.ts';
 import { createConsentStore } from '../../src/accounts/consents.ts';
 import { createApiRegistry } from '../../src/apis/registry.ts';
+import { createWebhookStores } from '../../src/webhooks/index.ts';
 
 export interface AdminContext {
   config: Config;
@@ -23,6 +24,7 @@ export interface AdminContext {
   keys: ReturnType<typeof createKeyStore>;
   consents: ReturnType<typeof createConsentStore>;
   apis: ReturnType<typeof createApiRegistry>;
+  webhooks: ReturnType<typeof createWebhookStores>;
   audit(action: string, target: string, details?: object): Promise<void>;
 }
 
@@ -31,7 +33,8 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
   const config = loadConfig(readEnvironment());
   const db = await openDatabase(config.database, { migrate: true, attach: true, poolSize: 2 });
   try {
-    const keys = createKeyStore(db.prisma, createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey));
+    const sealer = createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey);
+    const keys = createKeyStore(db.prisma, sealer);
     await keys.ensure();
     const { jwks } = providerKeySet(await keys.list(), new Date(), config.ttl.idToken);
     const actor = currentActor();
@@ -43,6 +46,7 @@ export async function withContext<T>(task: (context: AdminContext) => Promise<T>
       keys,
       consents: createConsentStore(db.prisma),
       apis: createApiRegistry(db.prisma, { cacheTtlSeconds: 0 }),
+      webhooks: createWebhookStores({ prisma: db.prisma, config, sealer }),
       audit: (action, target, details) => recordAudit(db.prisma, { actor, action, target, details }),
     });
   } finally {

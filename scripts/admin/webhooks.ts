@@ -1,22 +1,11 @@
 // `admin webhooks …`: the endpoints that receive user and session events, and their deliveries.
 import type { Command } from 'commander';
-import { createSealer } from '../../src/oidc/sealing.ts';
 import { EVENT_TYPES } from '../../src/webhooks/events.ts';
-import { createWebhookEndpoints, WebhookError } from '../../src/webhooks/endpoints.ts';
-import { createDeliveryQueue, retrySpanSeconds } from '../../src/webhooks/queue.ts';
+import { WebhookError } from '../../src/webhooks/endpoints.ts';
+import { retrySpanSeconds } from '../../src/webhooks/queue.ts';
 import { withContext } from './context.ts';
-import type { AdminContext } from './context.ts';
 import { details, emit, table } from './output.ts';
 import { collect, RefusedError, UsageError } from './shared.ts';
-
-function services({ prisma, config }: AdminContext) {
-  const sealer = createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey);
-  const { retryDelay, maxAttempts, timeout } = config.webhooks;
-  return {
-    endpoints: createWebhookEndpoints(prisma, sealer, { production: config.env === 'production' }),
-    deliveries: createDeliveryQueue(prisma, { leaseSeconds: 2 * timeout + 60, retryDelay, maxAttempts }),
-  };
-}
 
 const SECRET_NOTE = 'The secret is shown only this once: give it to the receiving app (Standard Webhooks: `new Webhook(secret).verify(body, headers)`).';
 
@@ -33,7 +22,7 @@ export function registerWebhookCommands(program: Command) {
       withContext(async (context) => {
         const events = options.event as string[];
         for (const event of events) if (!(EVENT_TYPES as readonly string[]).includes(event)) throw new UsageError(`unknown event "${event}": use ${EVENT_TYPES.join(', ')}`);
-        const added = await services(context)
+        const added = await context.webhooks
           .endpoints.add({ url: options.url, events })
           .catch((error: unknown) => {
             throw error instanceof WebhookError ? new RefusedError(error.message) : error;
@@ -63,7 +52,7 @@ export function registerWebhookCommands(program: Command) {
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async (context) => {
-        const all = (await services(context).endpoints.list()).map((e) => ({ id: e.id, url: e.url, events: e.events, pending: e.pending, failed: e.failed, created_at: e.createdAt }));
+        const all = (await context.webhooks.endpoints.list()).map((e) => ({ id: e.id, url: e.url, events: e.events, pending: e.pending, failed: e.failed, created_at: e.createdAt }));
         emit(options.json, all, () => table(['ID', 'URL', 'EVENTS', 'PENDING', 'FAILED', 'CREATED'], all.map((e) => [e.id, e.url, e.events.join(',') || 'all', e.pending, e.failed, e.created_at])));
       }),
     );
@@ -75,7 +64,7 @@ export function registerWebhookCommands(program: Command) {
     .option('--json', 'print JSON')
     .action((id: string, options) =>
       withContext(async (context) => {
-        const { endpoints } = services(context);
+        const { endpoints } = context.webhooks;
         if (!(await endpoints.exists(id))) throw new RefusedError(`no webhook endpoint ${id}`);
         if (!options.yes) throw new UsageError(`this deletes endpoint ${id} and its deliveries; run again with --yes to confirm`);
         await endpoints.remove(id);
@@ -95,7 +84,7 @@ export function registerWebhookCommands(program: Command) {
       withContext(async (context) => {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${options.limit}: use a whole number from 1 to 1000`);
-        const rows = await services(context).deliveries.list({ failed: Boolean(options.failed), endpointId: options.endpoint, limit });
+        const rows = await context.webhooks.deliveries.list({ failed: Boolean(options.failed), endpointId: options.endpoint, limit });
         const shown = rows.map((d) => ({
           id: d.id,
           event_id: d.eventId,
@@ -126,7 +115,7 @@ export function registerWebhookCommands(program: Command) {
     .option('--json', 'print JSON')
     .action((eventId: string, options) =>
       withContext(async (context) => {
-        const queued = await services(context).deliveries.replay(eventId, options.endpoint);
+        const queued = await context.webhooks.deliveries.replay(eventId, options.endpoint);
         if (!queued) throw new RefusedError(options.endpoint ? `no event ${eventId} for endpoint ${options.endpoint}` : `no event ${eventId}, or no endpoint receives it`);
         await context.audit('webhook.replay', eventId, { endpoint: options.endpoint ?? null, queued });
         emit(options.json, { event_id: eventId, queued }, () => `Event ${eventId} queued again for ${queued} endpoint${queued === 1 ? '' : 's'}.`);

@@ -34,11 +34,19 @@ const POLL_INTERVAL_MS = 1000;
 const CONCURRENCY = 16;
 const PER_ENDPOINT = 4;
 
-export function createWebhooks({ prisma, config, log, sealer }: { prisma: Prisma; config: Config; log: Logger; sealer: Sealer }): Webhooks {
+/** The endpoints and the delivery queue, on the settings: what the server's worker and the admin CLI work on. */
+export function createWebhookStores({ prisma, config, sealer }: { prisma: Prisma; config: Config; sealer: Sealer }) {
   const { timeout, retryDelay, maxAttempts } = config.webhooks;
-  const endpoints = createWebhookEndpoints(prisma, sealer, { production: config.env === 'production' });
-  // Longer than the slowest attempt can last, so no other replica takes a delivery being sent.
-  const queue = createDeliveryQueue(prisma, { leaseSeconds: 2 * timeout + 60, retryDelay, maxAttempts });
+  return {
+    endpoints: createWebhookEndpoints(prisma, sealer, { production: config.env === 'production' }),
+    // Longer than the slowest attempt can last, so no other replica takes a delivery being sent.
+    deliveries: createDeliveryQueue(prisma, { leaseSeconds: 2 * timeout + 60, retryDelay, maxAttempts }),
+  };
+}
+
+export function createWebhooks({ prisma, config, log, sealer }: { prisma: Prisma; config: Config; log: Logger; sealer: Sealer }): Webhooks {
+  const { timeout } = config.webhooks;
+  const { endpoints, deliveries: queue } = createWebhookStores({ prisma, config, sealer });
   const userAgent = `${config.brandName.normalize('NFD').replace(/[^\x20-\x7e]/g, '')} webhooks (${config.issuer})`;
 
   const attempt = async (delivery: ClaimedDelivery) => {
