@@ -20,8 +20,9 @@ import type { BearerDeps } from './bearer.ts';
 import { requireClientScope } from './bearer.ts';
 import { ApiError, apiErrors } from './errors.ts';
 import { decodeCursor, encodeCursor } from './feed-cursor.ts';
+import type { SesameApiScope } from '../oidc/scopes.ts';
 
-export const USERS_READ = 'users:read';
+export const USERS_READ: SesameApiScope = 'users:read';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
 
