@@ -4,12 +4,10 @@ import { resolve } from 'node:path';
 import type { ClientRecord } from '../../src/clients/registry.ts';
 import { GRANTS } from '../../src/clients/definition.ts';
 import { SESAME_API_SCOPES } from '../../src/oidc/scopes.ts';
-import type { SesameApiScope } from '../../src/oidc/scopes.ts';
-import type { Grant } from '../../src/clients/definition.ts';
 import { readClientFiles, syncClients } from '../../src/clients/sync.ts';
 import { withContext } from './context.ts';
 import { details, emit, table } from './output.ts';
-import { collect, UsageError } from './shared.ts';
+import { choices, collect, UsageError } from './shared.ts';
 
 function describe(client: ClientRecord) {
   const d = client.definition;
@@ -67,19 +65,17 @@ export function registerClientCommands(program: Command) {
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async ({ clients: registry, audit, config }) => {
-        const grants = options.grant as string[];
-        for (const grant of grants) if (!(GRANTS as readonly string[]).includes(grant)) throw new UsageError(`unknown grant "${grant}": use ${GRANTS.join(', ')}`);
-        const scopes = options.allowScope as string[];
-        for (const scope of scopes) if (!(SESAME_API_SCOPES as readonly string[]).includes(scope)) throw new UsageError(`unknown scope "${scope}": use ${SESAME_API_SCOPES.join(', ')}`);
+        const grants = choices(options.grant, GRANTS, 'grant');
+        const scopes = choices(options.allowScope, SESAME_API_SCOPES, 'scope');
         const { client, secret } = await registry.add({
           client_id: options.id,
           client_name: options.name,
           redirect_uris: options.redirectUri,
           post_logout_redirect_uris: options.postLogoutRedirectUri,
-          grant_types: grants.length ? (grants as Grant[]) : ['authorization_code', 'refresh_token'],
+          grant_types: grants.length ? grants : ['authorization_code', 'refresh_token'],
           public: options.public,
           first_party: options.firstParty,
-          allowed_scopes: scopes as SesameApiScope[],
+          allowed_scopes: scopes,
           allow_missing_pkce: options.allowMissingPkce,
         });
         const { allowed_scopes, allow_missing_pkce } = client.definition;

@@ -1,10 +1,9 @@
 // `admin keys …`: the signing keys every replica publishes and signs with.
 import type { Command } from 'commander';
 import { describeKeys, SIGNING_ALGORITHMS } from '../../src/oidc/keys.ts';
-import type { SigningAlgorithm } from '../../src/oidc/keys.ts';
 import { withContext } from './context.ts';
 import { emit, table } from './output.ts';
-import { collect, parseDuration, UsageError } from './shared.ts';
+import { choices, collect, parseDuration } from './shared.ts';
 
 export function registerKeyCommands(program: Command) {
   const keys = program.command('keys').description('list and rotate token-signing keys');
@@ -33,11 +32,11 @@ export function registerKeyCommands(program: Command) {
     .option('--activate-in <duration>', 'delay before the new keys sign, e.g. 0, 30m, 1h (default 1h: every replica and relying app sees them first)', '1h')
     .option('--json', 'print JSON')
     .action((options) => {
-      const algs = (options.alg as string[]).length ? (options.alg as string[]) : [...SIGNING_ALGORITHMS];
-      for (const alg of algs) if (!(SIGNING_ALGORITHMS as readonly string[]).includes(alg)) throw new UsageError(`unknown algorithm "${alg}": use ${SIGNING_ALGORITHMS.join(', ')}`);
+      const given = choices(options.alg, SIGNING_ALGORITHMS, 'algorithm');
+      const algs = given.length ? given : [...SIGNING_ALGORITHMS];
       const activatesAt = new Date(Date.now() + parseDuration(options.activateIn) * 1000);
       return withContext(async ({ keys: store, audit }) => {
-        const created = await store.rotate(algs as SigningAlgorithm[], activatesAt);
+        const created = await store.rotate(algs, activatesAt);
         for (const key of created) await audit('key.rotate', key.kid, { alg: key.alg, activatesAt });
         emit(options.json, created.map((key) => ({ ...key, activates_at: activatesAt })), () =>
           `${table(['KID', 'ALG', 'SIGNS FROM'], created.map((key) => [key.kid, key.alg, activatesAt]))}\n\nNew keys are published now and start signing at ${activatesAt.toISOString()}.`,

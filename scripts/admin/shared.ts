@@ -22,6 +22,12 @@ export class RefusedError extends Error {
   }
 }
 
+/** The values of an option that must come from a fixed list; another is a command-line mistake. */
+export function choices<T extends string>(values: readonly string[], allowed: readonly T[], what: string): T[] {
+  for (const value of values) if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`unknown ${what} "${value}": use ${allowed.join(', ')}`);
+  return values as T[];
+}
+
 /** For repeatable options: --flag a --flag b → ['a', 'b']. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

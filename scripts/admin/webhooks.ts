@@ -5,7 +5,7 @@ import { WebhookError } from '../../src/webhooks/endpoints.ts';
 import { retrySpanSeconds } from '../../src/webhooks/queue.ts';
 import { withContext } from './context.ts';
 import { details, emit, table } from './output.ts';
-import { collect, RefusedError, UsageError } from './shared.ts';
+import { choices, collect, RefusedError, UsageError } from './shared.ts';
 
 const SECRET_NOTE = 'The secret is shown only this once: give it to the receiving app (Standard Webhooks: `new Webhook(secret).verify(body, headers)`).';
 
@@ -20,8 +20,7 @@ export function registerWebhookCommands(program: Command) {
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async (context) => {
-        const events = options.event as string[];
-        for (const event of events) if (!(EVENT_TYPES as readonly string[]).includes(event)) throw new UsageError(`unknown event "${event}": use ${EVENT_TYPES.join(', ')}`);
+        const events = choices(options.event, EVENT_TYPES, 'event');
         const added = await context.webhooks
           .endpoints.add({ url: options.url, events })
           .catch((error: unknown) => {
