@@ -67,7 +67,7 @@ describe.each(STORES)('secrets at rest on %s', (kind) => {
       expect(value).toEqual(expect.stringMatching(/^sealed:v1\./));
       for (const jwk of before.keys) expect(value).not.toContain((jwk as { d: string }).d);
     }
-    for (const plain of before.secrets) for (const cookieKey of JSON.parse(plain) as string[]) expect(JSON.stringify(after)).not.toContain(cookieKey);
+    for (const plain of before.secrets) for (const { secret } of JSON.parse(plain) as { secret: string }[]) expect(JSON.stringify(after)).not.toContain(secret);
 
     // The same keys are published; the session cookie and the refresh token from before still work.
     expect(await jwksKids(s)).toEqual(kids);
