@@ -14,6 +14,7 @@ import { registerUserCommands } from './admin/users.ts';
 import { registerKeyCommands } from './admin/keys.ts';
 import { registerApiCommands } from './admin/apis.ts';
 import { registerWebhookCommands } from './admin/webhooks.ts';
+import { registerAuditCommands } from './admin/audit.ts';
 import { RefusedError, UsageError } from './admin/shared.ts';
 
 const program = new Command('npm run admin --')
@@ -25,6 +26,7 @@ registerUserCommands(program);
 registerKeyCommands(program);
 registerApiCommands(program);
 registerWebhookCommands(program);
+registerAuditCommands(program);
 
 /** Errors of reaching or opening the database: socket errors, and PostgreSQL's own (SQLSTATE). */
 function isDatabaseUnreachable(error: unknown): error is Error & { code: string } {

@@ -333,6 +333,7 @@ describe.each(STORES)('admin CLI on %s', (kind) => {
       const before = await userList();
       expectRefused(await adminWithInput(PASSWORD, 'users', 'add', '--email', 'BOB@example.com', '--password-stdin'), /an account with this e-mail address already exists/);
       expectRefused(await adminWithInput('short\n', 'users', 'add', '--email', 'carol@example.com', '--password-stdin'), /at least 12 characters/);
+      expectRefused(await adminWithInput('123123123123\n', 'users', 'add', '--email', 'carol@example.com', '--password-stdin'), /password refused: Repeated characters or groups, like “aaa” or “123123”, are easy to guess\./);
       expectRefused(await admin('users', 'add', '--email', 'not-an-address'), /"not-an-address" is not an e-mail address/);
       expectRefused(await adminWithInput(PASSWORD, 'users', 'add', '--email', 'dave@example.com', '--password', PASSWORD, '--password-stdin'), /either --password or --password-stdin/);
       expectRefused(await admin('users', 'disable', 'nobody@example.com'), /no account "nobody@example.com"/);

@@ -7,7 +7,7 @@ import type { RowResult } from '../../src/accounts/import.ts';
 import { parseImportRow, readJsonLines } from '../../src/accounts/import-rows.ts';
 import type { ParsedRow } from '../../src/accounts/import-rows.ts';
 import { AuthjsSourceError, readAuthjsUsers } from '../../src/accounts/import-authjs.ts';
-import { currentActor } from '../../src/audit.ts';
+import { adminActor } from '../../src/audit/trail.ts';
 import { withContext } from './context.ts';
 import { emit } from './output.ts';
 import { RefusedError, UsageError } from './shared.ts';
@@ -54,7 +54,7 @@ export function registerUserImportCommand(users: Command) {
       if (Boolean(file) === Boolean(options.fromAuthjs)) throw new UsageError('give either a JSON-lines file or --from-authjs <database-url>');
       await withContext(async ({ prisma, config, audit }) => {
         const parsed = await readSource(file, options.fromAuthjs, config.roles.names);
-        const importer = createUserImport({ prisma, defaultRoles: config.roles.defaults, actor: currentActor() });
+        const importer = createUserImport({ prisma, defaultRoles: config.roles.defaults, actor: adminActor() });
         const dryRun = Boolean(options.dryRun);
         const results = await importer.run(parsed, { dryRun });
         const summary = summarise(results);

@@ -2,21 +2,15 @@
 import type { Command } from 'commander';
 import { isEmailAddress } from '../../src/accounts/users.ts';
 import type { User, UserService } from '../../src/accounts/users.ts';
-import { MAX_PASSWORD_LENGTH } from '../../src/accounts/passwords.ts';
-import { MIN_PASSWORD_LENGTH, passwordProblem } from '../../src/accounts/password-policy.ts';
+import { passwordProblem } from '../../src/accounts/password-policy.ts';
+import { passwordMessage } from '../../src/http/forms.ts';
+import { translator } from '../../src/i18n/index.ts';
 import { withContext } from './context.ts';
 import { registerUserImportCommand } from './users-import.ts';
 import { details, emit, table } from './output.ts';
 import { readStdin, RefusedError, UsageError } from './shared.ts';
 import { ROLE_NAME } from '../../src/config.ts';
 
-
-const PASSWORD_PROBLEMS = {
-  'too-short': `the password must have at least ${MIN_PASSWORD_LENGTH} characters`,
-  'too-long': `the password must have at most ${MAX_PASSWORD_LENGTH} characters`,
-  common: 'the password is too common (it is, or is close to, a known breached password)',
-  personal: 'the password must not contain the e-mail address',
-};
 
 function describe(user: User) {
   return {
@@ -82,8 +76,9 @@ export function registerUserCommands(program: Command) {
       if (!isEmailAddress(email)) throw new RefusedError(`"${email}" is not an e-mail address`);
       if (options.password !== undefined && options.passwordStdin) throw new UsageError('use either --password or --password-stdin, not both');
       const password: string | undefined = options.passwordStdin ? await readStdin() : options.password;
-      const problem = password === undefined ? null : passwordProblem(password, { email });
-      if (problem) throw new RefusedError(PASSWORD_PROBLEMS[problem]);
+      const problem = password === undefined ? null : await passwordProblem(password, { email, givenName: options.givenName, familyName: options.familyName });
+      // In the registration page's words (src/http/forms.ts): both explain a refusal alike.
+      if (problem) throw new RefusedError(`password refused: ${passwordMessage(translator('en'), problem)}`);
       await withContext(async ({ users: service, audit }) => {
         const user = describe(
           await service.create({ email, password, emailVerified: options.verified, givenName: options.givenName, familyName: options.familyName }),
@@ -168,13 +163,13 @@ export function registerUserCommands(program: Command) {
     .option('--client <id>', 'only this app (default: every app)')
     .option('--json', 'print JSON')
     .action((idOrEmail: string, options) =>
-      withContext(async ({ users: service, consents, audit }) => {
+      withContext(async ({ users: service, consents }) => {
         const user = await findUser(service, idOrEmail);
         if (options.client && !(await consents.find(user.id, options.client))) {
           throw new RefusedError(`${user.email} has not allowed client "${options.client}"`);
         }
         const forgotten = await consents.forget(user.id, options.client);
-        for (const clientId of forgotten) await audit('user.forget-consent', user.id, { client_id: clientId });
+        // Each app forgotten is recorded by the consent store (consent.withdrawn), as this admin.
         emit(options.json, { id: user.id, email: user.email, forgotten }, () =>
           forgotten.length === 0
             ? `${user.email} had not allowed any app; nothing to forget.`
@@ -195,6 +190,21 @@ export function registerUserCommands(program: Command) {
         await service.remove(found.id);
         await audit('user.remove', found.id, { email: found.email });
         emit(options.json, { id: found.id, email: found.email, removed: true }, () => `Account ${found.email} (${found.id}) removed.`);
+      }),
+    );
+
+  users
+    .command('unlink <id-or-email>')
+    .description('unlink the account’s sign-in at an upstream provider (Google); the next one links or creates again by the usual rules')
+    .requiredOption('--provider <id>', 'the upstream provider, e.g. google')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, federated }) => {
+        const user = await findUser(service, idOrEmail);
+        // Each sign-in unlinked is recorded by the service (identity.unlinked), as this admin.
+        const unlinked = await federated.unlink(user.id, options.provider);
+        if (!unlinked.length) throw new RefusedError(`${user.email} has no sign-in at "${options.provider}" linked`);
+        emit(options.json, { id: user.id, email: user.email, provider: options.provider, unlinked }, () => `Unlinked ${user.email} from ${options.provider}.`);
       }),
     );
 

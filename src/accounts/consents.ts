@@ -3,6 +3,8 @@
 // oidc-provider's own grants end with the session (or the refresh token); this is the memory
 // behind them. Withdrawing a consent also ends every grant and token the app holds for that person.
 import type { Prisma } from '../db/database.ts';
+import { userActor } from '../audit/trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export interface Consent {
   clientId: string;
@@ -20,7 +22,7 @@ export function resourceScopeKey(indicator: string, scope: string): string {
   return `${indicator}|${scope}`;
 }
 
-export function createConsentStore(prisma: Prisma) {
+export function createConsentStore(prisma: Prisma, audit: AuditTrail) {
   return {
     /** What `userId` allowed `clientId`, or undefined when nothing is remembered. */
     async find(userId: string, clientId: string): Promise<Consent | undefined> {
@@ -30,13 +32,15 @@ export function createConsentStore(prisma: Prisma) {
 
     /** Adds to what `userId` allowed `clientId` (what was allowed before stays allowed). */
     async remember(userId: string, clientId: string, scopes: Iterable<string>, claims: Iterable<string> = []): Promise<void> {
+      const allowed = { scopes: [...new Set(scopes)].sort(), claims: [...new Set(claims)].sort() };
       await prisma.$executeRaw`
         INSERT INTO consents (user_id, client_id, scopes, claims, updated_at)
-        VALUES (${userId}, ${clientId}, ${[...new Set(scopes)].sort()}::text[], ${[...new Set(claims)].sort()}::text[], now())
+        VALUES (${userId}, ${clientId}, ${allowed.scopes}::text[], ${allowed.claims}::text[], now())
         ON CONFLICT (user_id, client_id) DO UPDATE SET
           scopes = ARRAY(SELECT DISTINCT s FROM unnest(consents.scopes || excluded.scopes) AS s ORDER BY s),
           claims = ARRAY(SELECT DISTINCT c FROM unnest(consents.claims || excluded.claims) AS c ORDER BY c),
           updated_at = now()`;
+      audit.record({ action: 'consent.given', target: clientId, userId, clientId, actor: userActor(userId), details: allowed });
     },
 
     /** Every app `userId` allowed, oldest first. */
@@ -46,7 +50,8 @@ export function createConsentStore(prisma: Prisma) {
 
     /**
      * Forgets what `userId` allowed `clientId` (every app when `clientId` is absent) and ends the
-     * grants, tokens and codes those apps hold for them. Returns the apps forgotten.
+     * grants, tokens and codes those apps hold for them. Returns the apps forgotten, each one
+     * recorded in the audit trail (by the trail's actor: the admin, from the CLI).
      */
     async forget(userId: string, clientId?: string): Promise<string[]> {
       const forgotten = await prisma.consent.findMany({ where: { userId, ...(clientId ? { clientId } : {}) }, select: { clientId: true } });
@@ -62,6 +67,7 @@ export function createConsentStore(prisma: Prisma) {
         prisma.oidcPayload.deleteMany({ where: { model: 'Grant', id: { in: grantIds } } }),
         prisma.consent.deleteMany({ where: { userId, clientId: { in: clientIds } } }),
       ]);
+      for (const id of clientIds) audit.record({ action: 'consent.withdrawn', target: id, userId, clientId: id });
       return clientIds;
     },
   };

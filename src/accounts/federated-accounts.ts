@@ -20,11 +20,13 @@ import { userView } from './user-view.ts';
 import { forget } from '../db/request-memo.ts';
 import { emailKey, isEmailAddress } from './users.ts';
 import type { User, UserService } from './users.ts';
+import { userActor } from '../audit/trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export type FederatedOutcome =
   | { kind: 'signed-in'; userId: string; created: boolean; reclaimed: boolean }
   | { kind: 'needs-proof'; user: User }
-  | { kind: 'refused'; reason: 'domain' | 'unverified-email' | 'disabled' | 'no-email' };
+  | { kind: 'refused'; reason: 'domain' | 'unverified-email' | 'disabled' | 'no-email'; userId?: string };
 
 export function domainAllowed(identity: Identity, allowedDomains: readonly string[]): boolean {
   if (!allowedDomains.length) return true;
@@ -32,7 +34,11 @@ export function domainAllowed(identity: Identity, allowedDomains: readonly strin
   return identity.hostedDomain !== undefined && allowedDomains.includes(identity.hostedDomain) && emailDomain === identity.hostedDomain;
 }
 
-export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; users: UserService }) {
+/** How the audit trail names an upstream identity: its address, else provider and subject. */
+const identityTarget = (identity: { provider: string; subject: string; email?: string | null }) =>
+  identity.email ? emailKey(identity.email) : `${identity.provider}:${identity.subject}`;
+
+export function createFederatedAccounts({ prisma, users, audit }: { prisma: Prisma; users: UserService; audit: AuditTrail }) {
   const names = (identity: Identity) => ({
     givenName: identity.givenName ?? null,
     familyName: identity.familyName ?? null,
@@ -42,7 +48,7 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
   const link = (userId: string, identity: Identity) =>
     prisma.federatedIdentity.create({ data: { provider: identity.provider, subject: identity.subject, userId, email: identity.email ?? null, lastUsedAt: new Date() } });
 
-  const resolve = async (identity: Identity, allowedDomains: readonly string[], attempt = 0): Promise<FederatedOutcome> => {
+  const decide = async (identity: Identity, allowedDomains: readonly string[], attempt = 0): Promise<FederatedOutcome> => {
     if (!domainAllowed(identity, allowedDomains)) return { kind: 'refused', reason: 'domain' };
 
     const known = await prisma.federatedIdentity.findUnique({
@@ -50,7 +56,7 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
       include: { user: true },
     });
     if (known) {
-      if (known.user.disabledAt) return { kind: 'refused', reason: 'disabled' };
+      if (known.user.disabledAt) return { kind: 'refused', reason: 'disabled', userId: known.userId };
       await prisma.federatedIdentity.update({ where: { provider_subject: { provider: identity.provider, subject: identity.subject } }, data: { lastUsedAt: new Date() } });
       return { kind: 'signed-in', userId: known.userId, created: false, reclaimed: false };
     }
@@ -77,12 +83,12 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
         return { kind: 'signed-in', userId, created: true, reclaimed: false };
       } catch (error) {
         // Someone else created this address or linked this identity meanwhile: decide again.
-        if ((error as { code?: string }).code === 'P2002' && attempt === 0) return resolve(identity, allowedDomains, 1);
+        if ((error as { code?: string }).code === 'P2002' && attempt === 0) return decide(identity, allowedDomains, 1);
         throw error;
       }
     }
-    if (existing.disabledAt) return { kind: 'refused', reason: 'disabled' };
-    if (!identity.emailVerified) return { kind: 'refused', reason: 'unverified-email' };
+    if (existing.disabledAt) return { kind: 'refused', reason: 'disabled', userId: existing.id };
+    if (!identity.emailVerified) return { kind: 'refused', reason: 'unverified-email', userId: existing.id };
     if (existing.emailVerified) return { kind: 'needs-proof', user: existing };
 
     // Reclaim: whoever registered this unverified address never proved it; Google has.
@@ -105,8 +111,26 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
     return { kind: 'signed-in', userId: existing.id, created: false, reclaimed: true };
   };
 
+  /** The audit trail's account of a sign-in through `identity` (needs-proof: not over yet). */
+  const recordOutcome = (identity: Identity, outcome: FederatedOutcome) => {
+    const target = identityTarget(identity);
+    const method = identity.provider;
+    if (outcome.kind === 'refused') {
+      audit.record({ action: 'sign-in.failed', target, userId: outcome.userId ?? null, details: { method, reason: outcome.reason } });
+    } else if (outcome.kind === 'signed-in') {
+      const actor = userActor(outcome.userId);
+      if (outcome.created) audit.record({ action: 'registration.created', target, userId: outcome.userId, actor, details: { method } });
+      if (outcome.reclaimed) audit.record({ action: 'identity.linked', target, userId: outcome.userId, actor, details: { provider: method, subject: identity.subject, reclaimed: true } });
+      audit.record({ action: 'sign-in.succeeded', target, userId: outcome.userId, actor, details: { method } });
+    }
+  };
+
   return {
-    resolve,
+    async resolve(identity: Identity, allowedDomains: readonly string[]): Promise<FederatedOutcome> {
+      const outcome = await decide(identity, allowedDomains);
+      recordOutcome(identity, outcome);
+      return outcome;
+    },
 
     /**
      * Links `identity` to an account whose owner has proved control of it. True if it is now
@@ -116,12 +140,29 @@ export function createFederatedAccounts({ prisma, users }: { prisma: Prisma; use
     async linkProven(userId: string, identity: Identity): Promise<boolean> {
       try {
         await link(userId, identity);
+        audit.record({
+          action: 'identity.linked',
+          target: identityTarget(identity),
+          userId,
+          actor: userActor(userId),
+          details: { provider: identity.provider, subject: identity.subject },
+        });
         return true;
       } catch (error) {
         if ((error as { code?: string }).code !== 'P2002') throw error;
         const current = await prisma.federatedIdentity.findUnique({ where: { provider_subject: { provider: identity.provider, subject: identity.subject } } });
         return current?.userId === userId;
       }
+    },
+
+    /** Unlinks the account's sign-ins at `provider` (the admin CLI); returns the subjects unlinked. */
+    async unlink(userId: string, provider: string): Promise<string[]> {
+      const linked = await prisma.federatedIdentity.findMany({ where: { userId, provider } });
+      await prisma.federatedIdentity.deleteMany({ where: { userId, provider, subject: { in: linked.map((identity) => identity.subject) } } });
+      for (const identity of linked) {
+        audit.record({ action: 'identity.unlinked', target: identityTarget(identity), userId, details: { provider, subject: identity.subject } });
+      }
+      return linked.map((identity) => identity.subject);
     },
   };
 }

@@ -128,6 +128,7 @@ export function createUserImport({ prisma, defaultRoles, actor }: { prisma: Pris
           actor,
           action: plan.update ? 'user.import.update' : 'user.import.create',
           target: user.id,
+          userId: user.id,
           details: { line: plan.result.line, external_id: user.externalId, changes: plan.result.changes ?? [] },
         })),
       }),

@@ -7,6 +7,8 @@ import { forget, memoized } from '../db/request-memo.ts';
 import { revokeEverythingOf } from '../oidc/account-revocation.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { tombstoneView, userView, visiblyChanged } from './user-view.ts';
+import { userActor } from '../audit/trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export type { User };
 
@@ -38,9 +40,11 @@ export interface NewUser {
 export interface UserServiceOptions {
   /** Roles every new account gets (DEFAULT_ROLES). */
   defaultRoles: readonly string[];
+  /** Where sign-ins by password are recorded. */
+  audit: AuditTrail;
 }
 
-export function createUserService(prisma: Prisma, passwords: PasswordHasher, { defaultRoles }: UserServiceOptions) {
+export function createUserService(prisma: Prisma, passwords: PasswordHasher, { defaultRoles, audit }: UserServiceOptions) {
   // Read once per request (db/request-memo.ts); every write below forgets the account.
   const findById = (id: string): Promise<User | null> => memoized(`user:${id}`, () => prisma.user.findUnique({ where: { id } }));
 
@@ -156,15 +160,23 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
 
     /**
      * The account these credentials open, or null. Unknown e-mail, wrong password, no password
-     * and disabled account are indistinguishable, in the answer and in the time it takes.
+     * and disabled account are indistinguishable, in the answer and in the time it takes. Each
+     * attempt leaves one row in the audit trail, recorded the same way whatever the outcome.
      */
     async authenticate(email: string, password: string): Promise<User | null> {
-      const user = await prisma.user.findUnique({ where: { emailKey: emailKey(email) } });
+      const target = emailKey(email);
+      const failed = (reason: string, userId: string | null = null) => {
+        audit.record({ action: 'sign-in.failed', target, userId, details: { method: 'password', reason } });
+        return null;
+      };
+      const user = await prisma.user.findUnique({ where: { emailKey: target } });
       if (!user?.passwordHash) {
         await passwords.verifyDecoy(password);
-        return null;
+        return failed(user ? 'no-password' : 'unknown-account', user?.id);
       }
-      if (!(await passwords.verify(user.passwordHash, password)) || user.disabledAt) return null;
+      if (!(await passwords.verify(user.passwordHash, password))) return failed('wrong-password', user.id);
+      if (user.disabledAt) return failed('disabled', user.id);
+      audit.record({ action: 'sign-in.succeeded', target, userId: user.id, actor: userActor(user.id), details: { method: 'password' } });
       if (passwords.needsRehash(user.passwordHash)) {
         forget(`user:${user.id}`);
         // Only if the account did not change meanwhile (a reset must not be undone by the old

@@ -7,6 +7,8 @@ import type Koa from 'koa';
 import type { RateLimiter, Limit } from './rate-limits.ts';
 import { TooManyAttemptsError } from './rate-limits.ts';
 import { clientNetwork } from './client-network.ts';
+import type { AuditTrail } from '../audit/trail.ts';
+import { recordRateLimitRefusal } from '../audit/refusals.ts';
 
 export const CLIENT_AUTH_FAILURES: Limit = { name: 'client-auth', max: 20, windowSeconds: 5 * 60 };
 
@@ -25,7 +27,7 @@ function basicClientId(header: string): string | undefined {
   }
 }
 
-export function clientAuthLimits(limits: RateLimiter): Koa.Middleware {
+export function clientAuthLimits(limits: RateLimiter, audit: AuditTrail): Koa.Middleware {
   return async (ctx, next) => {
     await next();
     if (ctx.method !== 'POST' || !ENDPOINTS.has(ctx.path) || ctx.status !== 401) return;
@@ -41,6 +43,7 @@ export function clientAuthLimits(limits: RateLimiter): Koa.Middleware {
       });
     }
     if (!retryAfter) return;
+    recordRateLimitRefusal(audit, ctx, retryAfter, { target: named ?? found ?? clientNetwork(ctx.ip), clientId: named ?? found });
     ctx.status = 429;
     ctx.remove('WWW-Authenticate');
     ctx.set('Retry-After', String(retryAfter));

@@ -15,16 +15,18 @@ import type { Prisma } from '../db/database.ts';
 import { Prisma as Sql } from '../generated/prisma/client.ts';
 import type { Logger } from '../log.ts';
 import { recordEvent, recordEventsFrom } from '../webhooks/events.ts';
+import { userActor } from '../audit/trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export type SessionEndReason = 'logout' | 'revoked' | 'expired';
 
-/** `provider`, announcing its sign-ins and sign-outs. */
-export function withSessionEvents(provider: Provider, prisma: Prisma, log: Logger): Provider {
-  provider.use(announceSessions(prisma, log));
+/** `provider`, announcing its sign-ins and sign-outs (and recording sign-outs in the audit trail). */
+export function withSessionEvents(provider: Provider, prisma: Prisma, log: Logger, audit: AuditTrail): Provider {
+  provider.use(announceSessions(prisma, log, audit));
   return provider;
 }
 
-function announceSessions(prisma: Prisma, log: Logger): Koa.Middleware {
+function announceSessions(prisma: Prisma, log: Logger, audit: AuditTrail): Koa.Middleware {
   return async (ctx, next) => {
     await next();
     const { oidc } = ctx as unknown as KoaContextWithOIDC;
@@ -37,6 +39,7 @@ function announceSessions(prisma: Prisma, log: Logger): Koa.Middleware {
     if (oidc.route === 'resume' && oidc.result?.login && !oidc.result.consent && !destroyed) {
       write = recordEvent(prisma, 'session.created', { ...data, amr: session.amr ?? [], auth_time: session.loginTs ?? null });
     } else if (oidc.route === 'end_session_confirm' && destroyed) {
+      audit.record({ action: 'session.ended', target: session.uid, userId: session.accountId, clientId: data.client_id, actor: userActor(session.accountId), details: { reason: 'logout' } });
       write = recordEvent(prisma, 'session.ended', { ...data, reason: 'logout' satisfies SessionEndReason });
     } else return;
     // The person is signed in (or out) whatever happens here: a lost event is logged, never shown.
