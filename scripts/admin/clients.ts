@@ -21,6 +21,7 @@ function describe(client: ClientRecord) {
     post_logout_redirect_uris: d.post_logout_redirect_uris,
     allowed_scopes: d.allowed_scopes,
     allow_missing_pkce: d.allow_missing_pkce,
+    development: d.development,
     status: client.disabled ? 'disabled' : 'enabled',
     source: client.source,
     created_at: client.createdAt,
@@ -34,6 +35,7 @@ function showClient(client: ReturnType<typeof describe>, extra: [string, string]
     ...extra,
     ['name', client.client_name],
     ['type', client.type],
+    ...(client.development ? [['development', 'YES: loopback redirect URIs allowed for a confidential app; refused with NODE_ENV=production'] as [string, string]] : []),
     ['first-party', client.first_party ? 'yes (no consent page)' : 'no'],
     ['grants', client.grant_types],
     ['redirect URIs', client.redirect_uris],
@@ -62,6 +64,7 @@ export function registerClientCommands(program: Command) {
     .option('--grant <grant>', `${GRANTS.join(', ')} (repeatable; default: authorization_code and refresh_token)`, collect, [])
     .option('--allow-scope <scope>', `one of Sésame's API scopes the app may get with client_credentials: ${SESAME_API_SCOPES.join(', ')} (repeatable)`, collect, [])
     .option('--allow-missing-pkce', 'weakens sign-in: accept authorization requests without PKCE (confidential apps only; they must send a nonce)', false)
+    .option('--development', 'a confidential app on a developer’s machine: allows loopback redirect URIs (http://localhost…); refused with NODE_ENV=production', false)
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async ({ clients: registry, audit, config }) => {
@@ -77,12 +80,14 @@ export function registerClientCommands(program: Command) {
           first_party: options.firstParty,
           allowed_scopes: scopes,
           allow_missing_pkce: options.allowMissingPkce,
+          development: options.development,
         });
         const { allowed_scopes, allow_missing_pkce } = client.definition;
         await audit('client.add', client.clientId, {
           name: client.definition.client_name,
           ...(allowed_scopes.length ? { allowedScopes: allowed_scopes } : {}),
           ...(allow_missing_pkce ? { allowMissingPkce: true } : {}),
+          ...(client.definition.development ? { development: true } : {}),
         });
         const shown = describe(client);
         emit(options.json, { ...shown, ...(secret ? { client_secret: secret } : {}), issuer: config.issuer }, () =>
@@ -105,7 +110,7 @@ export function registerClientCommands(program: Command) {
         emit(options.json, all, () =>
           table(
             ['CLIENT ID', 'NAME', 'TYPE', 'FIRST-PARTY', 'GRANTS', 'STATUS', 'SOURCE'],
-            all.map((c) => [c.client_id, c.client_name, c.type, c.first_party ? 'yes' : 'no', c.grant_types.join(','), c.status, c.source]),
+            all.map((c) => [c.client_id, c.client_name, c.development ? `${c.type} (development)` : c.type, c.first_party ? 'yes' : 'no', c.grant_types.join(','), c.status, c.source]),
           ),
         );
       }),

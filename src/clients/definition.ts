@@ -12,7 +12,8 @@ const redirectUri = z.string().superRefine((uri, ctx) => {
   if ('problem' in result) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} ${result.problem}` });
 });
 
-export const clientDefinitionSchema = z
+/** A client as stored: what was valid when it was registered (read back without today's rules). */
+export const storedClientSchema = z
   .object({
     client_id: z
       .string()
@@ -28,6 +29,8 @@ export const clientDefinitionSchema = z
     allowed_scopes: z.array(z.enum(SESAME_API_SCOPES)).default([]),
     /** Weakens sign-in: for libraries that never send PKCE; the app must then send a nonce. */
     allow_missing_pkce: z.boolean().default(false),
+    /** A confidential app on a developer's machine: loopback redirect URIs; refused in production. */
+    development: z.boolean().default(false),
   })
   .strict()
   .transform((client) => ({
@@ -49,6 +52,32 @@ export const clientDefinitionSchema = z
     if (client.public && client.allow_missing_pkce) problem('allow_missing_pkce', 'a public client always needs PKCE (RFC 9700 §2.1.1)');
     if (!code && client.allow_missing_pkce) problem('allow_missing_pkce', 'PKCE concerns sign-in (authorization_code) only');
   });
+
+/**
+ * Loopback redirect URIs are for native apps (RFC 8252 §7.3): any program on the person's
+ * machine can listen there. A confidential (web) app uses https, unless it is marked development.
+ */
+const loopbackOnlyForNativeApps = (client: z.output<typeof storedClientSchema>, ctx: z.RefinementCtx) => {
+  if (client.public || client.development) return;
+  for (const path of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
+    const loopback = client[path].find((uri) => isLoopbackRedirect(uri));
+    if (loopback) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [path],
+        message: `${JSON.stringify(loopback)} is a loopback address, for native apps only (RFC 8252): a confidential app needs https, or to be marked for development (--development, "development": true)`,
+      });
+    }
+  }
+};
+
+/** A client as an admin registers it today (CLI flags, `clients/*.json`). */
+export const clientDefinitionSchema = storedClientSchema.superRefine(loopbackOnlyForNativeApps);
+
+export function isLoopbackRedirect(uri: string): boolean {
+  const result = classifyRedirectUri(uri);
+  return 'kind' in result && result.kind === 'loopback';
+}
 
 export type ClientDefinition = z.output<typeof clientDefinitionSchema>;
 /** What callers write: fields with a default may be left out. */
@@ -79,6 +108,7 @@ export function providerMetadata(clientId: string, definition: ClientDefinition,
     ...(definition.public ? {} : { client_secret: secretHash ?? '' }),
     first_party: definition.first_party,
     allow_missing_pkce: definition.allow_missing_pkce,
+    development: definition.development,
     // The scopes of the provider's list this app may get at all: oidc-provider refuses the
     // others with invalid_scope (API scopes of registered resource servers are checked apart).
     scope: [...OIDC_SCOPES, ...definition.allowed_scopes].join(' '),

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
-import { clientDefinitionSchema, providerMetadata } from './definition.ts';
+import { clientDefinitionSchema, providerMetadata, storedClientSchema } from './definition.ts';
 import type { ClientDefinition, ClientDefinitionInput } from './definition.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 import { createLookupCache } from '../db/lookup-cache.ts';
@@ -28,6 +28,8 @@ export interface RegistryOptions {
   cacheTtlSeconds: number;
   /** Extra validation of the final metadata (the provider's own client schema). */
   validateMetadata?: (metadata: AdapterPayload) => Promise<void>;
+  /** NODE_ENV=production: development clients are neither registered nor served. */
+  production?: boolean;
 }
 
 interface Row {
@@ -45,7 +47,7 @@ const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Clien
 function toRecord(row: Row): ClientRecord {
   return {
     clientId: row.id,
-    definition: clientDefinitionSchema.parse(row.definition),
+    definition: storedClientSchema.parse(row.definition),
     source: row.source,
     disabled: row.disabledAt !== null,
     createdAt: row.createdAt,
@@ -68,6 +70,9 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
   }
 
   async function validate(clientId: string, definition: ClientDefinition, secretHash: string | null) {
+    if (definition.development && options.production) {
+      throw new ClientError('a client marked for development (loopback redirect URIs for a confidential app) is refused with NODE_ENV=production');
+    }
     await options.validateMetadata?.(providerMetadata(clientId, definition, secretHash) as AdapterPayload);
   }
 
@@ -145,8 +150,16 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
     async providerMetadata(clientId: string): Promise<AdapterPayload | undefined> {
       return cache.get(clientId, async () => {
         const row = await prisma.client.findUnique({ where: { id: clientId } });
-        return row && !row.disabledAt ? (providerMetadata(row.id, clientDefinitionSchema.parse(row.definition), row.secretHash) as AdapterPayload) : undefined;
+        const definition = row && !row.disabledAt ? storedClientSchema.parse(row.definition) : undefined;
+        if (!definition || (definition.development && options.production)) return undefined;
+        return providerMetadata(row!.id, definition, row!.secretHash) as AdapterPayload;
       });
+    },
+
+    /** Enabled clients marked for development (which production refuses to serve). */
+    async enabledDevelopmentClients(): Promise<string[]> {
+      const rows = await prisma.client.findMany({ where: { disabledAt: null }, orderBy: { createdAt: 'asc' } });
+      return rows.filter((row) => storedClientSchema.parse(row.definition).development).map((row) => row.id);
     },
   };
 }

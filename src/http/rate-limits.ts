@@ -1,6 +1,7 @@
 // Abuse limits, counted in the database so that every replica shares them (one atomic statement
-// per event). Fixed windows for requests per IP address or per account, and a progressive
-// slow-down for failed sign-ins on one account that never locks its owner out for good.
+// per event). Fixed windows for requests per IP address or per account, and for failed sign-ins
+// on one account a lock that the owner's own browsers never meet (device cookies,
+// http/device-cookies.ts) and that guesses cannot keep renewing one at a time.
 import type { Prisma } from '../db/database.ts';
 import { AppError } from './errors.ts';
 import { forget, memoized } from '../db/request-memo.ts';
@@ -16,6 +17,8 @@ const HOUR = 3600;
 export const LIMITS = {
   /** Failed sign-ins from one address (credential stuffing). */
   loginPerIp: { name: 'login-ip', max: 30, windowSeconds: 15 * 60 },
+  /** Failed sign-ins with one device cookie: a stolen cookie buys no more than this. */
+  loginPerDevice: { name: 'login-device', max: 5, windowSeconds: 15 * 60 },
   registerPerIp: { name: 'register-ip', max: 5, windowSeconds: HOUR },
   /** Per address typed, taken or not: each registration of a taken one mails its owner. */
   registerPerAccount: { name: 'register-account', max: 3, windowSeconds: HOUR },
@@ -25,12 +28,17 @@ export const LIMITS = {
   resendPerAccount: { name: 'resend-account', max: 3, windowSeconds: HOUR },
 } as const satisfies Record<string, Limit>;
 
-/** Failed sign-ins on one account: free up to this many, then a growing wait between attempts. */
+/**
+ * Failed sign-ins on one account from browsers it does not know: free up to this many within an
+ * hour of the first; the last of them locks the account for LOCK_SECONDS, counted from that
+ * failure. Attempts refused meanwhile change nothing, and once the lock is over the count starts
+ * again: keeping unknown browsers out takes a full series of guesses every LOCK_SECONDS.
+ */
 const FREE_FAILURES = 5;
-const FIRST_WAIT_SECONDS = 30;
-const MAX_WAIT_SECONDS = 15 * 60;
-/** The failure count starts again this long after the first failure of a series. */
 const FAILURE_WINDOW_SECONDS = HOUR;
+// 30 minutes: at most ten guesses an hour per account from unknown browsers, fewer than the
+// doubling waits allowed before (about thirteen in the first hour).
+const LOCK_SECONDS = 30 * 60;
 
 export class TooManyAttemptsError extends AppError {
   readonly retryAfterSeconds: number;
@@ -39,12 +47,6 @@ export class TooManyAttemptsError extends AppError {
     super('too_many', `retry after ${retryAfterSeconds}s`);
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
-}
-
-/** Seconds an account must wait after its `failures`-th failure. */
-export function failureWaitSeconds(failures: number): number {
-  if (failures < FREE_FAILURES) return 0;
-  return Math.min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** (failures - FREE_FAILURES));
 }
 
 interface Counter {
@@ -72,6 +74,41 @@ export function createRateLimiter(prisma: Prisma) {
     });
   const secondsLeft = (until: number) => (until - Date.now()) / 1000;
 
+  /** One more in `limit`'s window, unless it is full: the row, or nothing when refused. */
+  const reserve = async (key: string, limit: Limit): Promise<Counter | undefined> => {
+    forget(`rate:${key}`);
+    const [row] = await prisma.$queryRaw<Counter[]>`
+      INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${key}, 1, now(), now())
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN r.window_started <= now() - make_interval(secs => ${limit.windowSeconds}) THEN 1 ELSE r.count + 1 END,
+        window_started = CASE WHEN r.window_started <= now() - make_interval(secs => ${limit.windowSeconds}) THEN now() ELSE r.window_started END,
+        last_at = now()
+      WHERE r.window_started <= now() - make_interval(secs => ${limit.windowSeconds}) OR r.count < ${limit.max}
+      RETURNING count, window_started, last_at`;
+    return row;
+  };
+
+  /**
+   * One more failure for an account, unless it is locked: its key, or nothing when refused.
+   * `window_started` is when the series began, and from its last free failure on, when the lock
+   * began: a series is over an hour after it began, or LOCK_SECONDS after its lock began.
+   */
+  const reserveAccount = async (key: string): Promise<string | undefined> => {
+    forget(`rate:${key}`);
+    const [row] = await prisma.$queryRaw<Counter[]>`
+      INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${key}, 1, now(), now())
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN r.window_started <= now() - make_interval(secs => CASE WHEN r.count >= ${FREE_FAILURES} THEN ${LOCK_SECONDS}::int ELSE ${FAILURE_WINDOW_SECONDS}::int END) THEN 1 ELSE r.count + 1 END,
+        window_started = CASE
+          WHEN r.window_started <= now() - make_interval(secs => CASE WHEN r.count >= ${FREE_FAILURES} THEN ${LOCK_SECONDS}::int ELSE ${FAILURE_WINDOW_SECONDS}::int END) THEN now()
+          WHEN r.count + 1 = ${FREE_FAILURES} THEN now()
+          ELSE r.window_started END,
+        last_at = now()
+      WHERE r.count < ${FREE_FAILURES} OR r.window_started <= now() - make_interval(secs => ${LOCK_SECONDS})
+      RETURNING count, window_started, last_at`;
+    return row ? key : undefined;
+  };
+
   return {
     /** Counts one event; throws TooManyAttemptsError once `limit` is exceeded in its window. */
     async hit(limit: Limit, subject: string): Promise<void> {
@@ -80,48 +117,33 @@ export function createRateLimiter(prisma: Prisma) {
     },
 
     /**
-     * Reserves one sign-in attempt before the password is checked: one slot of the address's
-     * failure budget and one of the account's, each taken by a single conditional statement so
-     * that concurrent guesses cannot all slip through. Throws TooManyAttemptsError (taking
-     * nothing) when either is used up. A failed attempt keeps both slots; call `succeeded()` to
-     * give the address its slot back and forget the account's failures.
+     * Reserves one sign-in attempt before the password is checked, each slot taken by a single
+     * conditional statement so that concurrent guesses cannot all slip through: one of the
+     * address's failure budget, then one of the device cookie's (`device`, when the browser
+     * shows a valid one for this account) or else one of the account's. A device cookie whose
+     * budget is spent counts as no cookie. Throws TooManyAttemptsError (taking nothing) when a
+     * slot is missing. A failed attempt keeps its slots; `succeeded()` gives the address its slot
+     * back and forgets the failures of the cookie or, without one, of the account.
      */
-    async attemptSignIn(ip: string, account: string): Promise<{ succeeded(): Promise<void> }> {
+    async attemptSignIn(ip: string, account: string, device?: string): Promise<{ succeeded(): Promise<void> }> {
       const ipKey = `${LIMITS.loginPerIp.name}:${ip}`;
-      const accountKey = `login-account:${account}`;
-      const ipWindow = LIMITS.loginPerIp.windowSeconds;
-      const [ipSlot] = await prisma.$queryRaw<Counter[]>`
-        INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${ipKey}, 1, now(), now())
-        ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN r.window_started <= now() - make_interval(secs => ${ipWindow}) THEN 1 ELSE r.count + 1 END,
-          window_started = CASE WHEN r.window_started <= now() - make_interval(secs => ${ipWindow}) THEN now() ELSE r.window_started END,
-          last_at = now()
-        WHERE r.window_started <= now() - make_interval(secs => ${ipWindow}) OR r.count < ${LIMITS.loginPerIp.max}
-        RETURNING count, window_started, last_at`;
+      const ipSlot = await reserve(ipKey, LIMITS.loginPerIp);
       if (!ipSlot) {
         const row = await read(ipKey);
-        throw new TooManyAttemptsError(row ? secondsLeft(row.window_started.getTime() + ipWindow * 1000) : 60);
+        throw new TooManyAttemptsError(row ? secondsLeft(row.window_started.getTime() + LIMITS.loginPerIp.windowSeconds * 1000) : 60);
       }
-      const [accountSlot] = await prisma.$queryRaw<Counter[]>`
-        INSERT INTO rate_limits AS r (key, count, window_started, last_at) VALUES (${accountKey}, 1, now(), now())
-        ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS}) THEN 1 ELSE r.count + 1 END,
-          window_started = CASE WHEN r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS}) THEN now() ELSE r.window_started END,
-          last_at = now()
-        WHERE r.window_started <= now() - make_interval(secs => ${FAILURE_WINDOW_SECONDS})
-           OR r.count < ${FREE_FAILURES}
-           OR r.last_at + make_interval(secs => least(${MAX_WAIT_SECONDS}, ${FIRST_WAIT_SECONDS} * power(2, r.count - ${FREE_FAILURES}))::int) <= now()
-        RETURNING count, window_started, last_at`;
       const releaseIp = () => prisma.$executeRaw`UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key = ${ipKey}`;
-      if (!accountSlot) {
+      const deviceKey = device ? `${LIMITS.loginPerDevice.name}:${device}` : undefined;
+      const key = deviceKey && (await reserve(deviceKey, LIMITS.loginPerDevice)) ? deviceKey : await reserveAccount(`login-account:${account}`);
+      if (!key) {
         await releaseIp();
-        const row = await read(accountKey);
-        throw new TooManyAttemptsError(row ? secondsLeft(row.last_at.getTime() + failureWaitSeconds(row.count) * 1000) : 60);
+        const row = await read(`login-account:${account}`);
+        throw new TooManyAttemptsError(row ? secondsLeft(row.window_started.getTime() + LOCK_SECONDS * 1000) : 60);
       }
       return {
         async succeeded() {
           await releaseIp();
-          await prisma.rateLimit.deleteMany({ where: { key: accountKey } });
+          await prisma.rateLimit.deleteMany({ where: { key } });
         },
       };
     },

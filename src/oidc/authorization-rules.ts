@@ -4,6 +4,7 @@
 import { errors } from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { SESAME_API_SCOPES } from './scopes.ts';
+import { isLoopbackRedirect } from '../clients/definition.ts';
 
 type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
 
@@ -26,6 +27,16 @@ export const authorizationParamRules: Record<string, (ctx: KoaContextWithOIDC, v
   async nonce(ctx, value, client) {
     if (!value && !ctx.oidc.params?.code_challenge && allowsMissingPkce(client)) {
       throw new errors.InvalidRequest('nonce is required when PKCE is not used');
+    }
+  },
+  // Loopback redirects are for native apps (RFC 8252 §7.3); a confidential app registered with
+  // one before Sésame refused them may use it only once marked for development. Answered on a
+  // page, not by a redirect to that address.
+  async redirect_uri(_ctx, value, client) {
+    if (value && isLoopbackRedirect(value) && client.clientAuthMethod !== 'none' && client.metadata().development !== true) {
+      const error = new errors.InvalidRedirectUri();
+      error.error_description = 'loopback redirect URIs are for native apps: this confidential client is not marked for development';
+      throw error;
     }
   },
   // Sésame's API scopes are for an app acting for itself (client credentials), never something

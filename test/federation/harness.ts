@@ -114,6 +114,7 @@ export async function startFederation(kind: StoreKind, env: Env = {}, { withGoog
       return { id: user.id, email: user.email, password };
     },
     async inbox(to, kind) {
+      await f.server.sesame.afterResponse.settled(); // reset requests are handled after their answer
       await untilMailSent(prisma);
       const mails = sg.requests.map((request) => readMail(request.body));
       for (const mail of mails) keep(mail.link, mail.token);

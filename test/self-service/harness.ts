@@ -72,6 +72,7 @@ export async function startHarness(kind: StoreKind, env: Env = {}): Promise<Harn
   let accounts = 0;
 
   const inbox = async (to: string, kind?: string) => {
+    await f.server.sesame.afterResponse.settled(); // reset requests are handled after their answer
     await untilMailSent(prisma);
     const mails = sg.requests.map((request) => readMail(request.body)).filter((mail) => mail.to.toLowerCase() === to.toLowerCase() && (!kind || mail.kind === kind));
     for (const mail of mails) keep(mail.link, mail.token);
