@@ -1,36 +1,28 @@
-// The consent step: the client's name and what it asks for, in plain words. The grant is built
-// from what the provider says is missing, never from the submitted form.
-import type Koa from 'koa';
-import type { InteractionDeps, InteractionState } from './interaction.ts';
-import { finishInteraction, showCurrentStep } from './interaction.ts';
-import type { MessageKey } from '../i18n/index.ts';
+// The consent step: the client's name and everything it will receive, in plain words
+// (consent-page.ts). The grant is built from what the provider says is missing, never from the
+// submitted form.
+import { z } from 'zod';
+import type { InteractionDeps } from './interaction.ts';
+import { finishInteraction } from './interaction.ts';
+import { text } from './guards.ts';
+import type { StepContext } from './guards.ts';
 import { resourceScopeKey } from '../accounts/consents.ts';
+import { consentPageModel } from './consent-page.ts';
 
-const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'roles', 'offline_access']);
+export const consentForm = z.object({ decision: text });
 
 export function showConsent({ views, csrf, users, apis }: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
-    const { details, clientName } = ctx.state.interaction as InteractionState;
-    const requested = new Set(['openid', ...((details.prompt.details.missingOIDCScope as string[] | undefined) ?? [])]);
-    const scopes = [...requested].filter((scope) => DESCRIBED_SCOPES.has(scope)).map((scope) => ctx.state.t(`scope.${scope}` as MessageKey));
-    // One line per API the app names with `resource`: its name, and its scopes as they are.
-    for (const [indicator, apiScopes] of Object.entries((details.prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {})) {
-      const api = await apis.find(indicator);
-      scopes.push(ctx.state.t('scope.api', { api: api?.name ?? indicator, scopes: apiScopes.join(', ') }));
-    }
-    const user = details.session?.accountId ? await users.findById(details.session.accountId) : null;
-    views.render(ctx, 'consent', { uid: details.uid, clientName, scopes, email: user?.email, csrf: csrf.token(ctx) });
+  return async (ctx: StepContext) => {
+    const { details, provider, clientName } = ctx.state.interaction;
+    const page = await consentPageModel(details, provider, { users, apis }, ctx.state.t);
+    views.render(ctx, 'consent', { uid: details.uid, clientName, ...page, csrf: csrf.token(ctx) });
   };
 }
 
-export function submitConsent({ csrf, consents }: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
-    const { details, provider } = ctx.state.interaction as InteractionState;
-    if (details.prompt.name !== 'consent') return showCurrentStep(ctx);
-    const body = ctx.request.body as Record<string, unknown>;
-    csrf.verify(ctx, body.csrf);
-
-    if (body.decision !== 'allow') {
+export function submitConsent({ consents }: InteractionDeps) {
+  return async (ctx: StepContext<z.infer<typeof consentForm>>) => {
+    const { details, provider } = ctx.state.interaction;
+    if (ctx.state.form.decision !== 'allow') {
       return finishInteraction(ctx, { error: 'access_denied', error_description: 'End-User denied the request' });
     }
 

@@ -10,42 +10,46 @@
 // message (?upstream=…); the rules for accounts are in accounts/federated-accounts.ts.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { InteractionDeps, InteractionState } from './interaction.ts';
+import { z } from 'zod';
+import type { InteractionDeps } from './interaction.ts';
 import { finishInteraction } from './interaction.ts';
+import { form, requirePrompt, text } from './guards.ts';
+import type { StepContext, StepPage } from './guards.ts';
 import { UpstreamError } from '../federation/index.ts';
 import { interactionOfState } from '../federation/state.ts';
 import { AppError } from '../http/errors.ts';
-import { field } from '../http/forms.ts';
 import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
 import { clientNetwork } from '../http/client-network.ts';
+import { LINK_ACCOUNT_TTL } from '../accounts/self-service.ts';
 
 type Middleware = Koa.Middleware;
 
-function connectorOf(ctx: Koa.Context, { connectors }: InteractionDeps) {
+const linkAccountForm = z.object({ pending: text, action: text, password: text });
+
+function connectorOf(ctx: { params: Record<string, string> }, { connectors }: InteractionDeps) {
   const connector = connectors.get(ctx.params.provider);
   if (!connector) throw new AppError('not_found', `no upstream provider ${ctx.params.provider}`);
   return connector;
 }
 
-function backToLogin(ctx: Koa.Context, problem: string) {
-  const { details } = ctx.state.interaction as InteractionState;
+function backToLogin(ctx: StepPage, problem: string) {
+  const { details } = ctx.state.interaction;
   ctx.status = 303;
   ctx.redirect(`/interaction/${details.uid}?upstream=${problem}`);
 }
 
-function renderLink(ctx: Koa.Context, { views, csrf }: InteractionDeps, model: { sealed: string; email: string; provider: string; error?: string }, status = 200) {
-  const { details } = ctx.state.interaction as InteractionState;
+function renderLink(ctx: StepPage, { views, csrf }: InteractionDeps, model: { sealed: string; email: string; provider: string; error?: string }, status = 200) {
+  const { details } = ctx.state.interaction;
   views.render(ctx, 'link-account', { ...model, uid: details.uid, csrfToken: csrf.token(ctx) }, status);
 }
 
-export function registerFederatedRoutes(router: Router, deps: InteractionDeps, { load, form }: { load: Middleware; form: Middleware }): void {
+export function registerFederatedRoutes(router: Router, deps: InteractionDeps, { load, csrf }: { load: Middleware; csrf: Middleware }): void {
   // Without an upstream provider these paths do not exist (404), rather than answer 405 or "expired".
   if (!deps.connectors.size) return;
-  router.post('/interaction/:uid/federated/:provider', form, load, async (ctx) => {
-    deps.csrf.verify(ctx, field(ctx, 'csrf'));
+  router.post('/interaction/:uid/federated/:provider', load, csrf, requirePrompt('login'), async (ctx: StepContext) => {
     const connector = connectorOf(ctx, deps);
-    const { details } = ctx.state.interaction as InteractionState;
+    const { details } = ctx.state.interaction;
     ctx.status = 303;
     ctx.redirect(await connector.begin(ctx, details.uid));
   });
@@ -58,16 +62,16 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     ctx.redirect(`/interaction/${uid}/federated/${ctx.params.provider}/callback${ctx.querystring ? `?${ctx.querystring}` : ''}`);
   });
 
-  router.get('/interaction/:uid/federated/:provider/callback', load, async (ctx) => {
+  router.get('/interaction/:uid/federated/:provider/callback', load, requirePrompt('login'), async (ctx: StepContext) => {
     const connector = connectorOf(ctx, deps);
-    const { details } = ctx.state.interaction as InteractionState;
-    if (details.prompt.name !== 'login') return backToLogin(ctx, 'failed');
+    const { details } = ctx.state.interaction;
     let identity;
     try {
       identity = await connector.complete(ctx, details.uid);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       deps.log.info({ requestId: ctx.state.requestId, provider: connector.id, problem: error.problem, detail: error.message }, 'upstream sign-in did not complete');
+      deps.audit.record({ action: 'sign-in.failed', target: connector.id, details: { method: connector.id, reason: error.problem } });
       return backToLogin(ctx, error.problem);
     }
     const outcome = await deps.federated.resolve(identity, connector.allowedDomains);
@@ -80,29 +84,31 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     await finishInteraction(ctx, { login: { accountId: outcome.userId, amr: ['fed'] } });
   });
 
-  router.post('/interaction/:uid/link-account', form, load, async (ctx) => {
-    deps.csrf.verify(ctx, field(ctx, 'csrf'));
-    const { details } = ctx.state.interaction as InteractionState;
-    const pending = deps.pendingLinks.open(field(ctx, 'pending'), details.uid);
+  router.post('/interaction/:uid/link-account', load, csrf, requirePrompt('login'), form(linkAccountForm), async (ctx: StepContext<z.infer<typeof linkAccountForm>>) => {
+    const { details } = ctx.state.interaction;
+    const { pending: sealed, action, password } = ctx.state.form;
+    const pending = deps.pendingLinks.open(sealed, details.uid);
     const user = pending ? await deps.users.findById(pending.userId) : null;
     if (!pending || !user || user.disabledAt) return backToLogin(ctx, 'failed');
     const provider = deps.connectors.get(pending.identity.provider)?.displayName ?? pending.identity.provider;
-    const sealed = field(ctx, 'pending');
 
-    if (field(ctx, 'action') === 'email') {
+    if (action === 'email') {
       await deps.limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
       await deps.limits.hit(LIMITS.resendPerAccount, user.id);
       await deps.selfService.sendLinkConfirmation(user, pending.identity, provider, { locale: ctx.state.locale, interactionUid: details.uid });
-      return deps.views.render(ctx, 'check-inbox', { message: ctx.state.t('linking.sent', { email: user.email, provider }), backLink: `/interaction/${details.uid}` });
+      const message = ctx.state.t('linking.sent', { email: user.email, provider });
+      return deps.views.render(ctx, 'check-inbox', { message, lifetime: ctx.state.t.duration(LINK_ACCOUNT_TTL), backLink: `/interaction/${details.uid}` });
     }
 
-    // Proof by password, under the same limits as the login form.
-    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), emailKey(user.email));
-    const proven = await deps.users.authenticate(user.email, field(ctx, 'password'));
+    // Proof by password, under the same limits as the login form (device cookie included).
+    const account = emailKey(user.email);
+    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), account, deps.devices.recognise(ctx, account));
+    const proven = await deps.users.authenticate(user.email, password);
     if (proven?.id !== user.id) {
       return renderLink(ctx, deps, { sealed, email: user.email, provider, error: ctx.state.t('login.failed') }, 401);
     }
     await attempt.succeeded();
+    deps.devices.remember(ctx, account);
     if (!(await deps.federated.linkProven(user.id, pending.identity))) return backToLogin(ctx, 'failed');
     deps.csrf.renew(ctx);
     await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd', 'fed'] } });

@@ -6,6 +6,7 @@
  *   GET  /interaction/:uid                  the pending step: login, verify_email, profile, consent
  *   POST /interaction/:uid/login            e-mail and password → login            (login.ts)
  *   GET|POST /interaction/:uid/register     a new account, then "check your inbox" (register.ts)
+ *   POST /interaction/:uid/register/resend  the confirmation link again            (register.ts)
  *   GET|POST /interaction/:uid/forgot       a reset link by e-mail                 (forgot.ts)
  *   POST /interaction/:uid/verify-email     resend the link, or continue           (verify-email.ts)
  *   POST /interaction/:uid/profile          given and family names                 (profile.ts)
@@ -14,20 +15,25 @@
  *
  * Every route first loads the interaction through oidc-provider's interactionDetails(), which
  * checks the interaction cookie: a sign-in opened in one browser cannot be finished in another.
- * A missing or expired interaction shows the "start again" page. Every form carries a CSRF token.
- * Sign-in through upstream providers (Google) is in federated.ts; the pages behind e-mailed
- * links (verify, reset, link an account) in email-links.ts.
+ * A missing or expired interaction shows the "start again" page. Then, as middleware
+ * (guards.ts), each form route checks its CSRF token, that the provider waits for its step (a
+ * form out of turn leads back to the pending step and does nothing), and reads its body through
+ * a schema: the handler gets a typed form. Sign-in through upstream providers (Google) is in
+ * federated.ts; the pages behind e-mailed links (verify, reset, link an account) in
+ * email-links.ts.
  */
 import type Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
+import type { z } from 'zod';
 import type { InteractionDeps } from './interaction.ts';
 import { loadInteraction } from './interaction.ts';
-import { showLogin, submitLogin } from './login.ts';
-import { showRegister, submitRegister } from './register.ts';
-import { showForgot, submitForgot } from './forgot.ts';
-import { showVerifyEmail, submitVerifyEmail } from './verify-email.ts';
-import { showProfile, submitProfile } from './profile.ts';
-import { showConsent, submitConsent } from './consent.ts';
+import { form, query, requirePrompt, verifyCsrf } from './guards.ts';
+import type { StepContext } from './guards.ts';
+import { invalidLogin, loginForm, showLogin, stepQuery, submitLogin } from './login.ts';
+import { registerForm, resendForm, resendRegistration, showRegister, submitRegister } from './register.ts';
+import { forgotForm, forgotQuery, showForgot, submitForgot } from './forgot.ts';
+import { showVerifyEmail, submitVerifyEmail, verifyEmailForm } from './verify-email.ts';
+import { profileForm, showProfile, submitProfile } from './profile.ts';
+import { consentForm, showConsent, submitConsent } from './consent.ts';
 import { submitAbort } from './abort.ts';
 import { registerEmailLinkRoutes } from './email-links.ts';
 import { registerFederatedRoutes } from './federated.ts';
@@ -37,29 +43,32 @@ export type { InteractionDeps };
 
 export function registerInteractionRoutes(router: Router, deps: InteractionDeps): void {
   const load = loadInteraction(deps);
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
-  const steps = {
-    login: { show: showLogin(deps), submit: submitLogin(deps) },
-    verify_email: { show: showVerifyEmail(deps), submit: submitVerifyEmail(deps) },
-    profile: { show: showProfile(deps), submit: submitProfile(deps) },
-    consent: { show: showConsent(deps), submit: submitConsent(deps) },
+  const csrf = verifyCsrf(deps.csrf);
+  const pages = {
+    login: showLogin(deps),
+    verify_email: showVerifyEmail(deps),
+    profile: showProfile(deps),
+    consent: showConsent(deps),
+  };
+  const currentStep = async (ctx: StepContext<unknown, z.infer<typeof stepQuery>>) => {
+    const prompt = ctx.state.interaction.details.prompt.name;
+    if (!Object.hasOwn(pages, prompt)) throw new AppError('bad_request', `unknown prompt ${prompt}`);
+    await pages[prompt as keyof typeof pages](ctx);
   };
 
-  router.get('/interaction/:uid', load, async (ctx) => {
-    const prompt = ctx.state.interaction.details.prompt.name as keyof typeof steps;
-    if (!(prompt in steps)) throw new AppError('bad_request', `unknown prompt ${prompt}`);
-    await steps[prompt].show(ctx);
-  });
-  router.post('/interaction/:uid/login', form, load, steps.login.submit);
-  router.post('/interaction/:uid/verify-email', form, load, steps.verify_email.submit);
-  router.post('/interaction/:uid/profile', form, load, steps.profile.submit);
-  router.post('/interaction/:uid/consent', form, load, steps.consent.submit);
-  router.post('/interaction/:uid/abort', form, load, submitAbort(deps));
-  router.get('/interaction/:uid/register', load, showRegister(deps));
-  router.post('/interaction/:uid/register', form, load, submitRegister(deps));
-  router.get('/interaction/:uid/forgot', load, showForgot(deps));
-  router.post('/interaction/:uid/forgot', form, load, submitForgot(deps));
+  //          path                                           checks                                 body or query                              handler
+  router.get('/interaction/:uid',                        load,                                  query(stepQuery),                          currentStep);
+  router.post('/interaction/:uid/login',                 load, csrf, requirePrompt('login'),    form(loginForm, invalidLogin(deps)),       submitLogin(deps));
+  router.post('/interaction/:uid/verify-email',          load, csrf, requirePrompt('verify_email'), form(verifyEmailForm),                 submitVerifyEmail(deps));
+  router.post('/interaction/:uid/profile',               load, csrf, requirePrompt('profile'),  form(profileForm),                         submitProfile(deps));
+  router.post('/interaction/:uid/consent',               load, csrf, requirePrompt('consent'),  form(consentForm),                         submitConsent(deps));
+  router.post('/interaction/:uid/abort',                 load, csrf,                                                                       submitAbort());
+  router.get('/interaction/:uid/register',               load,                                                                             showRegister(deps));
+  router.post('/interaction/:uid/register',              load, csrf,                            form(registerForm),                        submitRegister(deps));
+  router.post('/interaction/:uid/register/resend',       load, csrf,                            form(resendForm),                          resendRegistration(deps));
+  router.get('/interaction/:uid/forgot',                 load,                                  query(forgotQuery),                        showForgot(deps));
+  router.post('/interaction/:uid/forgot',                load, csrf,                            form(forgotForm),                          submitForgot(deps));
 
-  registerFederatedRoutes(router, deps, { load, form });
+  registerFederatedRoutes(router, deps, { load, csrf });
   registerEmailLinkRoutes(router, deps);
 }

@@ -2,19 +2,24 @@
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { Csrf } from '../http/csrf.ts';
 import type { Views } from '../http/views.ts';
 import type { UserService } from '../accounts/users.ts';
 import type { SelfService } from '../accounts/self-service.ts';
 import type { OneTimeTokens } from '../accounts/one-time-tokens.ts';
 import type { RateLimiter } from '../http/rate-limits.ts';
+import type { DeviceCookies } from '../http/device-cookies.ts';
+import type { AfterResponse } from '../http/after-response.ts';
 import type { Connectors } from '../federation/index.ts';
 import type { PendingSeal } from '../federation/pending.ts';
 import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
 import type { Logger } from '../log.ts';
-import { AppError } from '../http/errors.ts';
+import { ExpiredError } from '../http/errors.ts';
+import { appOfInteraction } from './app-link.ts';
 import type { ConsentStore } from '../accounts/consents.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -24,6 +29,10 @@ export interface InteractionDeps {
   selfService: SelfService;
   tokens: OneTimeTokens;
   limits: RateLimiter;
+  /** Browsers known to have signed in to an account (spared its slow-down). */
+  devices: DeviceCookies;
+  /** Work that starts once the answer is sent (what it must not reveal by its timing). */
+  afterResponse: AfterResponse;
   connectors: Connectors;
   federated: FederatedAccounts;
   pendingLinks: PendingSeal;
@@ -31,11 +40,13 @@ export interface InteractionDeps {
   /** The APIs an app may name with `resource`: their names on the consent page. */
   apis: Pick<ApiRegistry, 'find'>;
   log: Logger;
+  /** The audit trail, for what no service sees (an upstream sign-in that did not complete). */
+  audit: AuditTrail;
 }
 
 /** The upstream sign-in buttons a page offers: one form per configured connector. */
 export function upstreamButtons(deps: InteractionDeps, uid: string) {
-  return [...deps.connectors.values()].map((connector) => ({ action: `/interaction/${uid}/federated/${connector.id}`, name: connector.displayName }));
+  return [...deps.connectors.values()].map((connector) => ({ id: connector.id, action: `/interaction/${uid}/federated/${connector.id}`, name: connector.displayName }));
 }
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -46,11 +57,19 @@ export interface InteractionState {
   clientName: string;
 }
 
+/** A request of a sign-in, once loadInteraction has run (routes: interactions/guards.ts). */
+export type WithInteraction = Koa.ParameterizedContext<{ interaction: InteractionState }>;
+
 export function loadInteraction({ provider: current, views }: InteractionDeps): Koa.Middleware {
   return async (ctx, next) => {
     const provider = current();
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== ctx.params.uid) throw new AppError('expired', 'interaction uid mismatch');
+    // Over, or opened in another browser (a link from an e-mail read on a phone): the page says
+    // so, with a way back to the app when the sign-in is still known.
+    const expired = async (detail: string) => new ExpiredError(detail, await appOfInteraction(provider, ctx.params.uid));
+    const details = await provider.interactionDetails(ctx.req, ctx.res).catch(async (error: unknown) => {
+      throw error instanceof errors.SessionNotFound ? await expired(error.error_description ?? error.message) : error;
+    });
+    if (details.uid !== ctx.params.uid) throw await expired('interaction uid mismatch');
     views.localize(ctx, details.params.ui_locales as string | undefined);
     const clientId = details.params.client_id as string;
     const client = await provider.Client.find(clientId);
@@ -60,15 +79,15 @@ export function loadInteraction({ provider: current, views }: InteractionDeps): 
 }
 
 /** Reports the step's result to the provider and follows it with a 303 (never 307: RFC 9700 §4.12). */
-export async function finishInteraction(ctx: Koa.Context, result: InteractionResults, merge = false): Promise<void> {
-  const { provider } = ctx.state.interaction as InteractionState;
+export async function finishInteraction(ctx: WithInteraction, result: InteractionResults, merge = false): Promise<void> {
+  const { provider } = ctx.state.interaction;
   const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
   ctx.status = 303;
   ctx.redirect(returnTo);
 }
 
 /** Back to the page for whatever the provider wants now. */
-export function showCurrentStep(ctx: Koa.Context): void {
+export function showCurrentStep(ctx: WithInteraction): void {
   ctx.status = 303;
-  ctx.redirect(`/interaction/${(ctx.state.interaction as InteractionState).details.uid}`);
+  ctx.redirect(`/interaction/${ctx.state.interaction.details.uid}`);
 }

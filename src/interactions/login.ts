@@ -1,18 +1,22 @@
 // The login step: e-mail and password. Unknown e-mail, wrong password and disabled account get
 // the same page, status and timing (see accounts/users.ts#authenticate). Failed attempts slow
-// the account down and count against the person's address (http/rate-limits.ts).
-import type Koa from 'koa';
+// the account down and count against the person's address (http/rate-limits.ts); a browser
+// that signs in gets a device cookie, which spares it the account's slow-down next time.
 import { z } from 'zod';
-import type { InteractionDeps, InteractionState } from './interaction.ts';
-import { finishInteraction, showCurrentStep, upstreamButtons } from './interaction.ts';
+import type { InteractionDeps } from './interaction.ts';
+import { finishInteraction, upstreamButtons } from './interaction.ts';
+import { text } from './guards.ts';
+import type { StepContext, StepPage } from './guards.ts';
+import { field } from '../http/forms.ts';
 import { emailKey } from '../accounts/users.ts';
 import { clientNetwork } from '../http/client-network.ts';
 
-const loginForm = z.object({
-  csrf: z.string(),
+export const loginForm = z.object({
   email: z.string().trim().min(1).max(254),
   password: z.string().min(1).max(4096),
 });
+/** The current step's page (GET /interaction/:uid): why the way back from upstream failed. */
+export const stepQuery = z.object({ upstream: text });
 
 // What went wrong on the way back from an upstream provider (federated.ts), as shown here.
 const UPSTREAM_MESSAGES = {
@@ -25,10 +29,10 @@ const UPSTREAM_MESSAGES = {
 } as const;
 
 export function showLogin(deps: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
-    const { details } = ctx.state.interaction as InteractionState;
+  return async (ctx: StepContext<unknown, z.infer<typeof stepQuery>>) => {
+    const { details } = ctx.state.interaction;
     const hint = details.params.login_hint;
-    const upstream = String(ctx.query.upstream) as keyof typeof UPSTREAM_MESSAGES;
+    const upstream = ctx.state.query.upstream as keyof typeof UPSTREAM_MESSAGES;
     // Own keys only: `in` would also match "constructor", "toString"… (a 500).
     const error = Object.hasOwn(UPSTREAM_MESSAGES, upstream) ? ctx.state.t(UPSTREAM_MESSAGES[upstream], { provider: [...deps.connectors.values()][0]?.displayName ?? '' }) : undefined;
     renderLogin(ctx, deps, { email: typeof hint === 'string' ? hint.slice(0, 254) : '', error });
@@ -36,28 +40,30 @@ export function showLogin(deps: InteractionDeps) {
 }
 
 export function submitLogin(deps: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
-    const { details } = ctx.state.interaction as InteractionState;
-    if (details.prompt.name !== 'login') return showCurrentStep(ctx);
-    const body = ctx.request.body as Record<string, unknown>;
-    deps.csrf.verify(ctx, body.csrf);
-    const form = loginForm.safeParse(body);
-    const email = typeof body.email === 'string' ? body.email.trim().slice(0, 254) : '';
-    if (!form.success) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.invalid') }, 400);
+  return async (ctx: StepContext<z.infer<typeof loginForm>>) => {
+    const { email, password } = ctx.state.form;
 
     // An attempt is reserved before any password is checked: per address (credential
-    // stuffing) and per account (guessing), the same for accounts that do not exist.
-    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), emailKey(form.data.email));
-    const user = await deps.users.authenticate(form.data.email, form.data.password);
+    // stuffing) and per account (guessing), the same for accounts that do not exist; a browser
+    // that signed in to this account before counts per device cookie instead of per account.
+    const account = emailKey(email);
+    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), account, deps.devices.recognise(ctx, account));
+    const user = await deps.users.authenticate(email, password);
     if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
 
     await attempt.succeeded();
+    deps.devices.remember(ctx, account);
     deps.csrf.renew(ctx);
     await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd'] } });
   };
 }
 
-function renderLogin(ctx: Koa.Context, deps: InteractionDeps, model: { email: string; error?: string }, status = 200) {
-  const { details, clientName } = ctx.state.interaction as InteractionState;
+/** A form without an address or a password shows itself again, the address kept. */
+export function invalidLogin(deps: InteractionDeps) {
+  return (ctx: StepPage) => renderLogin(ctx, deps, { email: field(ctx, 'email').trim().slice(0, 254), error: ctx.state.t('login.invalid') }, 400);
+}
+
+function renderLogin(ctx: StepPage, deps: InteractionDeps, model: { email: string; error?: string }, status = 200) {
+  const { details, clientName } = ctx.state.interaction;
   deps.views.render(ctx, 'login', { ...model, uid: details.uid, clientName, upstreams: upstreamButtons(deps, details.uid), csrfToken: deps.csrf.token(ctx) }, status);
 }

@@ -1,33 +1,36 @@
 // The verify_email step: the password was right, but the account's address is not confirmed.
 // The page offers to send the link again and to continue once it is confirmed. A link is sent
 // when the page is first shown and none is pending (an account created by an admin, say).
-import type Koa from 'koa';
-import type { InteractionDeps, InteractionState } from './interaction.ts';
+import { z } from 'zod';
+import type { InteractionDeps } from './interaction.ts';
 import { finishInteraction } from './interaction.ts';
-import { field } from '../http/forms.ts';
+import { text } from './guards.ts';
+import type { StepContext, StepPage } from './guards.ts';
 import { LIMITS, TooManyAttemptsError } from '../http/rate-limits.ts';
 import type { User } from '../accounts/users.ts';
 import { clientNetwork } from '../http/client-network.ts';
 
-async function sendLink(ctx: Koa.Context, { selfService, limits }: InteractionDeps, user: User) {
+export const verifyEmailForm = z.object({ action: text });
+
+async function sendLink(ctx: StepPage, { selfService, limits }: InteractionDeps, user: User) {
   await limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
   await limits.hit(LIMITS.resendPerAccount, user.id);
-  const { details } = ctx.state.interaction as InteractionState;
+  const { details } = ctx.state.interaction;
   await selfService.sendVerification(user, { locale: ctx.state.locale, interactionUid: details.uid });
 }
 
-function render(ctx: Koa.Context, { views, csrf }: InteractionDeps, user: User, notice?: string) {
-  const { details } = ctx.state.interaction as InteractionState;
+function render(ctx: StepPage, { views, csrf }: InteractionDeps, user: User, notice?: string) {
+  const { details } = ctx.state.interaction;
   views.render(ctx, 'verify-email', { uid: details.uid, email: user.email, notice, csrfToken: csrf.token(ctx) });
 }
 
-async function account(ctx: Koa.Context, deps: InteractionDeps): Promise<User | null> {
-  const { details } = ctx.state.interaction as InteractionState;
+async function account(ctx: StepPage, deps: InteractionDeps): Promise<User | null> {
+  const { details } = ctx.state.interaction;
   return details.session?.accountId ? deps.users.findById(details.session.accountId) : null;
 }
 
 export function showVerifyEmail(deps: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
+  return async (ctx: StepContext) => {
     const user = await account(ctx, deps);
     if (!user || user.emailVerified) return finishInteraction(ctx, { verify_email: {} }, true);
     if (!(await deps.tokens.hasPending(user.id, 'verify-email'))) {
@@ -41,11 +44,10 @@ export function showVerifyEmail(deps: InteractionDeps) {
 }
 
 export function submitVerifyEmail(deps: InteractionDeps) {
-  return async (ctx: Koa.Context) => {
-    deps.csrf.verify(ctx, field(ctx, 'csrf'));
+  return async (ctx: StepContext<z.infer<typeof verifyEmailForm>>) => {
     const user = await account(ctx, deps);
     if (!user || user.emailVerified) return finishInteraction(ctx, { verify_email: {} }, true);
-    if (field(ctx, 'action') === 'resend') {
+    if (ctx.state.form.action === 'resend') {
       await sendLink(ctx, deps, user);
       return render(ctx, deps, user, ctx.state.t('verify.sent', { email: user.email }));
     }

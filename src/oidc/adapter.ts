@@ -2,7 +2,9 @@
 // Expired rows are treated as absent; deleting a row already gone is not an error; `consume`
 // is a single conditional UPDATE, so of many concurrent redemptions exactly one wins.
 // Clients are not stored here: the "Client" model reads the client registry. Repeated reads
-// within one request are answered once (db/request-memo.ts).
+// within one request are answered once (db/request-memo.ts). An id PostgreSQL cannot store (a
+// NUL) names nothing: found nowhere, never a database error (the edge refuses them first,
+// http/request-parameters.ts; a client_id from a Basic header does not pass there).
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
@@ -19,8 +21,8 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
   const rows = prisma.oidcPayload;
 
   class ClientAdapter implements Adapter {
-    find(id: string) {
-      return clients.providerMetadata(id);
+    async find(id: string) {
+      return storable(id) ? clients.providerMetadata(id) : undefined;
     }
     async upsert() {
       throw new Error('clients are managed with the admin CLI');
@@ -65,18 +67,22 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async find(id: string) {
+      if (!storable(id)) return undefined;
       return present(await memoized(this.key(id), () => rows.findUnique({ where: { model_id: { model: this.model, id } } })));
     }
 
     async findByUid(uid: string) {
+      if (!storable(uid)) return undefined;
       return present(await rows.findFirst({ where: { model: this.model, uid } }));
     }
 
     async findByUserCode(userCode: string) {
+      if (!storable(userCode)) return undefined;
       return present(await rows.findFirst({ where: { model: this.model, userCode } }));
     }
 
     async consume(id: string) {
+      if (!storable(id)) throw new errors.InvalidGrant(`${this.model} not found`);
       forget(this.key(id));
       const { count } = await rows.updateMany({
         where: { model: this.model, id, consumedAt: null },
@@ -87,11 +93,13 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async destroy(id: string) {
+      if (!storable(id)) return;
       forget(this.key(id));
       await rows.deleteMany({ where: { model: this.model, id } });
     }
 
     async revokeByGrantId(grantId: string) {
+      if (!storable(grantId)) return;
       forget(`oidc:${this.model}:*`);
       await rows.deleteMany({ where: { model: this.model, grantId } });
     }
@@ -100,6 +108,8 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
   const clientAdapter = new ClientAdapter();
   return (model) => (model === 'Client' ? clientAdapter : new PrismaAdapter(model));
 }
+
+const storable = (id: string) => typeof id === 'string' && !id.includes('\0');
 
 function present(row: { payload: unknown; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined {
   if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;

@@ -181,6 +181,22 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     expect(await deleteExpiredPayloads(db.prisma)).toBe(0);
   });
 
+  it('finds nothing under an id PostgreSQL cannot store (NUL bytes: issue 8, finding 2), and never throws a database error', async () => {
+    const forged = 'a\u0000b';
+    let asked = 0;
+    const counting = createAdapterFactory(db.prisma, { providerMetadata: async () => (asked++, undefined) });
+    for (const model of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Session', 'Interaction']) {
+      expect(await adapter(model).find(forged)).toBeUndefined();
+      expect(await adapter(model).findByUid(forged)).toBeUndefined();
+      expect(await adapter(model).findByUserCode(forged)).toBeUndefined();
+      await expect(adapter(model).destroy(forged)).resolves.toBeUndefined();
+      await expect(adapter(model).revokeByGrantId(forged)).resolves.toBeUndefined();
+      await expect(adapter(model).consume(forged)).rejects.toBeInstanceOf(errors.InvalidGrant);
+    }
+    expect(await counting('Client').find(forged)).toBeUndefined();
+    expect(asked).toBe(0);
+  });
+
   it('reads clients from the client registry and refuses to store them', async () => {
     expect(await adapter('Client').find('anything')).toBeUndefined();
     await expect(adapter('Client').upsert('x', { client_id: 'x' }, 0)).rejects.toThrow(/admin CLI/);
