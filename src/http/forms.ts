@@ -14,20 +14,27 @@ export function field(ctx: Koa.Context, name: string): string {
 
 export type FieldErrors = Record<string, string>;
 
+const MAX_NAME_LENGTH = 100;
+/** RFC 5321 §4.5.3.1.3: a path is at most 256 octets, brackets included. */
+const MAX_EMAIL_LENGTH = 254;
+
 export function checkName(t: Translate, value: string): string | undefined {
   if (!value.trim()) return t('form.required');
-  if (value.length > 100) return t('form.too-long');
+  if (value.length > MAX_NAME_LENGTH) return t('form.too-long', { max: t.count('character', MAX_NAME_LENGTH) });
   return undefined;
 }
 
 export function checkEmail(t: Translate, value: string): string | undefined {
   if (!value.trim()) return t('form.required');
+  if (value.trim().length > MAX_EMAIL_LENGTH) return t('form.too-long', { max: t.count('character', MAX_EMAIL_LENGTH) });
   if (!isEmailAddress(value.trim())) return t('form.email');
   return undefined;
 }
 
-export function passwordMessage(t: Translate, problem: PasswordProblem): string {
-  return t(`password.${problem}`, { min: MIN_PASSWORD_LENGTH, max: MAX_PASSWORD_LENGTH });
+/** Why the password is refused, then what would help: one message, shown next to the field. */
+export function passwordMessage(t: Translate, { reason, advice }: PasswordProblem): string {
+  const why = t(`password.${reason}`, { min: MIN_PASSWORD_LENGTH, max: MAX_PASSWORD_LENGTH });
+  return [why, ...advice.map((key) => t(`password.advice.${key}`))].join(' ');
 }
 
 export function passwordHint(t: Translate): string {

@@ -74,7 +74,7 @@ describe.each(STORES)('registration on %s', (kind) => {
     const browser = h.browser();
     const empty = await browser.submit(await registerPage(browser), { given_name: '', family_name: '', email: '', password: '' });
     expect(empty.status).toBe(400);
-    expect(empty.doc.querySelector('[role="alert"]')?.text).toBe('Please correct the fields marked below.');
+    expect(empty.doc.querySelector('[role="alert"] p')?.text).toBe('Please correct these fields:');
     for (const name of ['given_name', 'family_name', 'email', 'password']) {
       expect(empty.doc.querySelector(`#${name}-error`)?.text, name).toBe('This field is required.');
       const input = empty.doc.querySelector(`input#${name}`)!;
@@ -96,7 +96,7 @@ describe.each(STORES)('registration on %s', (kind) => {
     ['under 12 characters', 'violet moth', 'Use at least 12 characters.'],
     ['a common password', 'password1234', 'This password is too common: it appears in lists of leaked passwords. Choose another one.'],
     ['a common password with digits and symbols added', 'iloveyou2024!!', 'This password is too common: it appears in lists of leaked passwords. Choose another one.'],
-    ['the e-mail address in it', 'Rosalind.Franklin-2024', 'Do not use your e-mail address in your password.'],
+    ['the e-mail address in it', 'Rosalind.Franklin-2024', 'Do not use your name or e-mail address in your password.'],
   ])('refuses a password with %s, saying why next to the field, and creates nothing', async (_case, password, reason) => {
     const email = `rosalind.franklin@example.com`;
     const browser = h.browser();
