@@ -46,6 +46,12 @@ export function createOneTimeTokens(prisma: Prisma) {
       return prisma.oneTimeToken.findFirst({ where: { tokenHash: hash(raw), purpose, usedAt: null, expiresAt: { gt: new Date() } } });
     },
 
+    /** The token even when used or expired (until cleaned up), to tell the person what happened. */
+    async spent(raw: unknown, purpose: TokenPurpose): Promise<OneTimeToken | null> {
+      if (!looksValid(raw)) return null;
+      return prisma.oneTimeToken.findFirst({ where: { tokenHash: hash(raw), purpose } });
+    },
+
     /** Uses the token: returns it the first time, null ever after (or if expired or unknown). */
     async use(raw: unknown, purpose: TokenPurpose): Promise<OneTimeToken | null> {
       if (!looksValid(raw)) return null;

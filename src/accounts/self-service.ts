@@ -6,6 +6,7 @@ import type { Prisma } from '../db/database.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { Locale } from '../i18n/index.ts';
 import { keepSignInGoing, revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { proposeAddress } from '../oidc/interaction-hints.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { Identity } from '../federation/connector.ts';
@@ -13,6 +14,8 @@ import { passwordProblem } from './password-policy.ts';
 import type { PasswordProblem } from './password-policy.ts';
 import { DuplicateEmailError, emailKey } from './users.ts';
 import type { User, UserService } from './users.ts';
+import { userActor } from '../audit/trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export const VERIFY_EMAIL_TTL = 24 * 3600;
 export const RESET_PASSWORD_TTL = 15 * 60;
@@ -25,6 +28,7 @@ export interface SelfServiceDeps {
   tokens: OneTimeTokens;
   mailer: Mailer;
   issuer: string;
+  audit: AuditTrail;
 }
 
 /** Where the person was when they asked: their language, and the sign-in to continue. */
@@ -33,9 +37,9 @@ export interface Origin {
   interactionUid?: string;
 }
 
-export type ResetOutcome = { outcome: 'changed'; interactionUid: string | null } | { outcome: 'invalid' } | { outcome: PasswordProblem };
+export type ResetOutcome = { outcome: 'changed'; interactionUid: string | null } | { outcome: 'invalid' } | { outcome: 'refused'; problem: PasswordProblem };
 
-export function createSelfService({ prisma, users, passwords, tokens, mailer, issuer }: SelfServiceDeps) {
+export function createSelfService({ prisma, users, passwords, tokens, mailer, issuer, audit }: SelfServiceDeps) {
   const link = (path: string, token?: string) => `${issuer}${path}${token ? `?token=${token}` : ''}`;
 
   const tellOwner = (owner: User, origin: Origin) =>
@@ -57,17 +61,23 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
     /** Creates an unverified account and sends the confirmation link; for a taken address, tells its owner instead. */
     async register(input: { email: string; password: string; givenName: string; familyName: string }, origin: Origin): Promise<void> {
       const owner = await users.findByEmail(input.email);
+      const refused = (userId: string) => audit.record({ action: 'registration.refused', target: emailKey(input.email), userId, details: { method: 'password', reason: 'address-taken' } });
       if (owner) {
+        refused(owner.id);
         await passwords.hash(input.password); // the same cost as creating an account
         return tellOwner(owner, origin);
       }
       try {
         const user = await users.create({ ...input, emailVerified: false });
+        audit.record({ action: 'registration.created', target: user.emailKey, userId: user.id, details: { method: 'password' } });
         await sendVerification(user, origin);
       } catch (error) {
         if (!(error instanceof DuplicateEmailError)) throw error;
         const winner = await users.findByEmail(input.email);
-        if (winner) await tellOwner(winner, origin);
+        if (winner) {
+          refused(winner.id);
+          await tellOwner(winner, origin);
+        }
       }
     },
 
@@ -75,11 +85,22 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
     async verifyEmail(raw: unknown): Promise<{ interactionUid: string | null } | null> {
       const token = await tokens.use(raw, 'verify-email');
       if (!token || !(await users.markEmailVerified(token.userId, token.email))) return null;
+      if (token.interactionUid) await proposeAddress(prisma, token.interactionUid, token.email);
+      audit.record({ action: 'email.verified', target: emailKey(token.email), userId: token.userId, actor: userActor(token.userId) });
       return { interactionUid: token.interactionUid };
+    },
+
+    /** The confirmation link again, to an account still unconfirmed; a confirmed one's owner is told instead. */
+    async resendVerification(email: string, origin: Origin): Promise<void> {
+      const user = await users.findByEmail(email);
+      if (!user || user.disabledAt) return;
+      if (user.emailVerified) return tellOwner(user, origin);
+      await sendVerification(user, origin);
     },
 
     async requestReset(email: string, origin: Origin): Promise<void> {
       const user = await users.findByEmail(email);
+      audit.record({ action: 'password.reset-requested', target: emailKey(email), userId: user?.id ?? null, details: { sent: Boolean(user && !user.disabledAt) } });
       if (!user || user.disabledAt) return;
       const token = await tokens.issue({ userId: user.id, purpose: 'reset-password', email: user.email, ttlSeconds: RESET_PASSWORD_TTL, interactionUid: origin.interactionUid });
       await mailer.send({ kind: 'reset-password', to: user.email, locale: origin.locale, values: { link: link('/account/reset', token) } });
@@ -114,16 +135,21 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
     async resetPassword(raw: unknown, password: string, origin: Origin): Promise<ResetOutcome> {
       const pending = await tokens.peek(raw, 'reset-password');
       if (!pending) return { outcome: 'invalid' };
-      const problem = passwordProblem(password, { email: pending.email });
-      if (problem) return { outcome: problem };
+      const owner = await users.findById(pending.userId);
+      const problem = await passwordProblem(password, { email: pending.email, givenName: owner?.givenName, familyName: owner?.familyName });
+      if (problem) return { outcome: 'refused', problem };
       const hash = await passwords.hash(password);
       const token = await tokens.use(raw, 'reset-password');
       const user = token ? await users.findById(token.userId) : null;
       if (!token || !user || user.disabledAt || emailKey(user.email) !== emailKey(token.email)) return { outcome: 'invalid' };
       await users.setPasswordHash(user.id, hash, { verifyEmail: true });
+      audit.record({ action: 'password.reset', target: user.emailKey, userId: user.id, actor: userActor(user.id) });
       await tokens.cancel(user.id);
       await prisma.$transaction([...revokeEverythingOf(prisma, user.id)]);
-      if (token.interactionUid) await keepSignInGoing(prisma, token.interactionUid, user.id);
+      if (token.interactionUid) {
+        await keepSignInGoing(prisma, token.interactionUid, user.id);
+        await proposeAddress(prisma, token.interactionUid, user.email);
+      }
       await mailer.send({ kind: 'password-changed', to: user.email, locale: origin.locale, values: { resetLink: link('/account/forgot') } });
       return { outcome: 'changed', interactionUid: token.interactionUid };
     },

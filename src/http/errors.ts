@@ -6,6 +6,8 @@ import type { Logger } from '../log.ts';
 import { BusyError } from './limiter.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Views } from './views.ts';
+import type { AuditTrail } from '../audit/trail.ts';
+import { recordRateLimitRefusal } from '../audit/refusals.ts';
 
 export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'busy' | 'expired' | 'too_many';
 
@@ -39,6 +41,16 @@ export class AppError extends Error {
   }
 }
 
+/** A sign-in that is over; `app` is the way back to the app it was for, when known. */
+export class ExpiredError extends AppError {
+  readonly app?: { name: string; href: string };
+
+  constructor(detail: string, app?: { name: string; href: string }) {
+    super('expired', detail);
+    this.app = app;
+  }
+}
+
 function classify(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof BusyError) return new AppError('busy');
@@ -49,7 +61,15 @@ function classify(error: unknown): AppError | undefined {
   return undefined;
 }
 
-export function errorPages(log: Logger, views: Views): Koa.Middleware {
+/** After "too many attempts": back to the sign-in the form belonged to, or to the form itself. */
+function wayBack(ctx: Koa.Context): { href: string; text: string } | undefined {
+  const uid = (ctx.state.interaction as { details?: { uid?: string } } | undefined)?.details?.uid;
+  if (uid) return { href: `/interaction/${uid}`, text: ctx.state.t('inbox.back') };
+  if (ctx.method === 'POST' && ctx.path.startsWith('/account/')) return { href: ctx.path, text: ctx.state.t('too-many.retry') };
+  return undefined;
+}
+
+export function errorPages(log: Logger, views: Views, audit: AuditTrail): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -64,11 +84,14 @@ export function errorPages(log: Logger, views: Views): Koa.Middleware {
       const status = known?.status ?? 500;
       if (known?.code === 'busy') ctx.set('Retry-After', '5');
       if (known?.code === 'expired') {
-        views.render(ctx, 'expired', {}, status);
+        views.render(ctx, 'expired', { app: known instanceof ExpiredError ? known.app : undefined }, status);
       } else if (known?.code === 'too_many') {
         const seconds = (known as AppError & { retryAfterSeconds: number }).retryAfterSeconds;
         ctx.set('Retry-After', String(seconds));
-        views.render(ctx, 'too-many', { minutes: Math.max(1, Math.ceil(seconds / 60)) }, status);
+        recordRateLimitRefusal(audit, ctx, seconds);
+        views.render(ctx, 'too-many', { minutes: ctx.state.t.count('minute', Math.max(1, Math.ceil(seconds / 60))), back: wayBack(ctx) }, status);
+      } else if (known?.code === 'not_found') {
+        views.render(ctx, 'error', { title: ctx.state.t('error.not-found-title'), message: ctx.state.t('error.not-found'), home: true }, status);
       } else {
         views.render(ctx, 'error', { message: ctx.state.t(known ? MESSAGE[known.code as keyof typeof MESSAGE] : 'error.generic'), requestId }, status);
       }

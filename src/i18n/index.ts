@@ -7,7 +7,14 @@ import { fr } from './fr.ts';
 export type { MessageKey };
 export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
-export type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;
+/** The units a count is shown in; each has a `unit.<name>.<plural category>` message. */
+export type Unit = 'minute' | 'hour' | 'day' | 'character';
+export type Translate = ((key: MessageKey, values?: Record<string, string | number>) => string) & {
+  /** "1 minute", "2 minutes": the number with its unit, in the form Intl.PluralRules picks for it. */
+  count(unit: Unit, n: number): string;
+  /** A lifetime in the largest unit that says it exactly: "15 minutes", "24 hours", "7 days". */
+  duration(seconds: number): string;
+};
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { en, fr };
 
@@ -38,11 +45,27 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
   return 'en';
 }
 
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
 /** `defaults` fill placeholders the caller leaves out (the company's name, for one). */
 export function translator(locale: Locale, defaults: Record<string, string> = {}): Translate {
   const catalogue = catalogues[locale];
-  return (key, values = {}) => {
+  const plurals = new Intl.PluralRules(locale);
+  const numbers = new Intl.NumberFormat(locale);
+  const t = (key: MessageKey, values: Record<string, string | number> = {}) => {
     const all: Record<string, string | number> = { ...defaults, ...values };
     return catalogue[key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in all ? String(all[name]) : whole));
   };
+  // A language may have categories a unit does not spell out (French "many"): those read as "other".
+  const count = (unit: Unit, n: number) => {
+    const form = `unit.${unit}.${plurals.select(n)}`;
+    return t(form in catalogue ? (form as MessageKey) : `unit.${unit}.other`, { count: numbers.format(n) });
+  };
+  const duration = (seconds: number) => {
+    if (seconds >= 2 * DAY && seconds % DAY === 0) return count('day', seconds / DAY);
+    if (seconds >= HOUR && seconds % HOUR === 0) return count('hour', seconds / HOUR);
+    return count('minute', Math.max(1, Math.ceil(seconds / 60)));
+  };
+  return Object.assign(t, { count, duration });
 }

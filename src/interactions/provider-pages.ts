@@ -7,6 +7,8 @@ import type { ProviderPages } from '../oidc/provider.ts';
 import type { Views } from '../http/views.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
+import type { UserService } from '../accounts/users.ts';
+import { appLink, appOfInteraction } from './app-link.ts';
 
 const CLIENT_ERRORS = new Set(['invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'invalid_client_metadata']);
 const REQUEST_ERRORS = new Set([
@@ -26,11 +28,22 @@ function messageFor(error: string): MessageKey {
   return 'error.generic';
 }
 
-export function createProviderPages(views: Views, log: Logger): ProviderPages {
+export function createProviderPages(views: Views, log: Logger, users: Pick<UserService, 'findById'>): ProviderPages {
+  /** Who is signed in, as they would recognise themselves: "Ada Lovelace (ada@example.com)". */
+  const accountName = async (accountId: string | undefined) => {
+    const user = accountId ? await users.findById(accountId) : null;
+    if (!user) return undefined;
+    const name = [user.givenName, user.familyName].filter(Boolean).join(' ');
+    return name ? `${name} (${user.email})` : user.email;
+  };
+
   return {
     async renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error) {
       const status = ctx.status >= 400 ? ctx.status : 400;
-      if (error instanceof errors.SessionNotFound) return views.render(ctx, 'expired', {}, status);
+      if (error instanceof errors.SessionNotFound) {
+        const uid = (ctx as { params?: Record<string, unknown> }).params?.uid;
+        return views.render(ctx, 'expired', { app: ctx.oidc ? await appOfInteraction(ctx.oidc.provider, uid) : undefined }, status);
+      }
       const requestId = ctx.state.requestId as string;
       log.info({ requestId, error: out.error, description: out.error_description, path: ctx.path }, 'protocol error shown to a person');
       views.render(
@@ -54,12 +67,35 @@ export function createProviderPages(views: Views, log: Logger): ProviderPages {
         action: ctx.oidc.urlFor('end_session_confirm'),
         xsrf: ctx.oidc.session?.state?.secret,
         clientName,
+        account: await accountName(ctx.oidc.session?.accountId),
       });
     },
 
+    // Reached after "Sign out" and after "Stay signed in" alike: the session cookie tells which.
     async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-      views.render(ctx, 'signed-out', { clientName: ctx.oidc.client?.clientName });
+      const session = await ctx.oidc.provider.Session.get(ctx);
+      views.render(ctx, 'signed-out', {
+        stayed: Boolean(session.accountId),
+        account: await accountName(session.accountId),
+        app: appLink(ctx.oidc.client),
+      });
     },
+  };
+}
+
+/**
+ * After "Sign out", oidc-provider sends a person whose app gave no post_logout_redirect_uri to
+ * the signed-out page without naming the app (it does name it after "Stay signed in"). This puts
+ * the app back on that redirect, so that the page can offer the way back to it.
+ */
+export function signedOutPageNamesTheApp(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as unknown as KoaContextWithOIDC;
+    if (oidc?.route !== 'end_session_confirm' || ctx.status !== 303 || !oidc.client) return;
+    const signedOutPage = oidc.urlFor('end_session_success');
+    if (ctx.response.get('Location') !== signedOutPage) return;
+    ctx.set('Location', `${signedOutPage}?${new URLSearchParams({ client_id: oidc.client.clientId })}`);
   };
 }
 

@@ -35,7 +35,8 @@ const LANGUAGES = {
     givenName: 'Given name',
     familyName: 'Family name',
     registerButton: 'Create account',
-    problems: 'Please correct the fields marked below.',
+    problems: 'Please correct these fields:',
+    tooShortSummary: 'Password – Use at least 12 characters.',
     tooShort: 'Use at least 12 characters.',
     inbox: 'Check your inbox',
     confirmHeading: 'Confirm your e-mail address',
@@ -64,7 +65,8 @@ const LANGUAGES = {
     givenName: 'Prénom',
     familyName: 'Nom',
     registerButton: 'Créer le compte',
-    problems: 'Corrigez les champs signalés ci-dessous.',
+    problems: 'Corrigez ces champs :',
+    tooShortSummary: 'Mot de passe – Utilisez au moins 12 caractères.',
     tooShort: 'Utilisez au moins 12 caractères.',
     inbox: 'Consultez votre messagerie',
     confirmHeading: 'Confirmez votre adresse e-mail',
@@ -193,10 +195,16 @@ describe.each(RUNS)('self-service journey in Chromium without JavaScript ($store
     await expectWellFormedPage();
   }
 
-  async function signIn(password: string) {
+  /** `proven`: back from a link in the mailbox, the form knows the address and asks for the password. */
+  async function signIn(password: string, { proven = false } = {}) {
     await arrive(words.signIn);
-    await expectAutofocus(field(words.email));
-    await field(words.email).fill(person.email);
+    if (proven) {
+      expect(await field(words.email).inputValue()).toBe(person.email);
+      await expectAutofocus(field(words.password));
+    } else {
+      await expectAutofocus(field(words.email));
+      await field(words.email).fill(person.email);
+    }
     await field(words.password).fill(password);
     await button(words.signInButton).click();
   }
@@ -231,7 +239,11 @@ describe.each(RUNS)('self-service journey in Chromium without JavaScript ($store
     await button(words.registerButton).click();
 
     await expectPasswordRefused(field(words.password), words.tooShort);
-    expect(await page.getByRole('alert').innerText()).toBe(words.problems);
+    // The page opens on the field to correct, named above the form with a link to it.
+    await expectAutofocus(field(words.password));
+    const summary = page.getByRole('alert');
+    expect((await summary.innerText()).split('\n').map((line) => line.trim()).filter(Boolean)).toEqual([words.problems, words.tooShortSummary]);
+    expect(await summary.getByRole('link').getAttribute('href')).toBe('#password');
     expect(await field(words.givenName).inputValue()).toBe(person.given);
     expect(await field(words.familyName).inputValue()).toBe(person.family);
     expect(await field(words.email).inputValue()).toBe(person.email);
@@ -252,7 +264,7 @@ describe.each(RUNS)('self-service journey in Chromium without JavaScript ($store
     await arrive(words.confirmed);
     await link(words.continue).click();
 
-    await signIn(person.password);
+    await signIn(person.password, { proven: true });
     const callback = await consent();
     const tokens = await redeem(app, first, callback);
     expect(tokens.claims()).toMatchObject({ email: person.email, email_verified: true, given_name: person.given, family_name: person.family });
@@ -288,7 +300,7 @@ describe.each(RUNS)('self-service journey in Chromium without JavaScript ($store
     // Every session and grant ended with the reset: sign in again. The app was allowed before,
     // and that is remembered: straight back to it.
     const arrived = arrivals.length;
-    await signIn(person.newPassword);
+    await signIn(person.newPassword, { proven: true });
     await page.waitForURL((url) => url.href.startsWith(`${CALLBACK}?`));
     expect(arrivals.length).toBe(arrived + 1);
     const after = await redeem(app, second, arrivals.at(-1)!);

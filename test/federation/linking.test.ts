@@ -113,7 +113,7 @@ describe.each(STORES)('linking Google to an existing account (%s)', (kind) => {
     expect(form.status).toBe(200);
     expect(heading(form)).toBe(SAYS.linkTitle);
     expect(form.body).toContain(account.email);
-    expect(form.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(form.headers.get('referrer-policy')).toBe('strict-origin');
     await linkPage(h.browser(), google);
 
     const done = await browser.submit(form, {});
