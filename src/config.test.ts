@@ -16,6 +16,12 @@ function problemsOf(env: Env): string[] {
 }
 
 describe('loadConfig', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
   it('starts with safe defaults on an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -107,6 +113,45 @@ describe('loadConfig', () => {
       'REFRESH_TOKEN_IDLE_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL',
     ]);
     expect(loadConfig({ REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' }).ttl.refreshTokenIdle).toBe(3600);
+  });
+
+  it('refuses at start a company colour whose button text would fail WCAG AA contrast', () => {
+    // Google's yellow under white text.
+    expect(problemsOf({ BRAND_PRIMARY_COLOR: '#fbbc05' })).toEqual([
+      'BRAND_PRIMARY_COLOR: button text in #ffffff on #fbbc05 has a contrast of 1.71:1, below the 4.5:1 WCAG AA asks for: ' +
+        'choose a darker colour, or set BRAND_PRIMARY_TEXT_COLOR (e.g. #000000)',
+    ]);
+    // #777777 on white is 4.48:1, just under the line; #767676 is 4.54:1, just over it.
+    expect(problemsOf({ BRAND_PRIMARY_COLOR: '#777' })[0]).toMatch(/^BRAND_PRIMARY_COLOR: .* contrast of 4\.48:1, below the 4\.5:1/);
+    expect(loadConfig({ BRAND_PRIMARY_COLOR: '#767676' }).brand.colors).toEqual({ primary: '#767676', text: '#ffffff' });
+    expect(loadConfig({ BRAND_PRIMARY_COLOR: '#FBBC05', BRAND_PRIMARY_TEXT_COLOR: '#000000' }).brand.colors).toEqual({ primary: '#fbbc05', text: '#000000' });
+    expect(problemsOf({ BRAND_PRIMARY_COLOR: 'blue', BRAND_PRIMARY_TEXT_COLOR: '#ggg' })).toEqual([
+      'BRAND_PRIMARY_COLOR: must be a hex colour like #0b57d0',
+      'BRAND_PRIMARY_TEXT_COLOR: must be a hex colour like #ffffff',
+    ]);
+  });
+
+  it('takes a logo as an https URL or an image file, and footer links as https URLs', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sesame-logo-'));
+    writeFileSync(join(dir, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    writeFileSync(join(dir, 'logo.gif'), 'GIF89a');
+    const config = loadConfig({
+      BRAND_LOGO_URL: join(dir, 'logo.svg'),
+      BRAND_SUPPORT_URL: 'mailto:help@example.com',
+      BRAND_PRIVACY_URL: 'https://example.com/privacy',
+    });
+    expect(config.brand).toEqual({
+      logo: { file: join(dir, 'logo.svg'), type: 'image/svg+xml' },
+      links: { support: 'mailto:help@example.com', privacy: 'https://example.com/privacy' },
+    });
+    expect(loadConfig({ BRAND_LOGO_URL: 'https://cdn.example.com/logo.png' }).brand.logo).toEqual({ url: 'https://cdn.example.com/logo.png' });
+    expect(loadConfig({}).brand).toEqual({ links: {} });
+    expect(problemsOf({ BRAND_LOGO_URL: 'http://cdn.example.com/logo.png', BRAND_TERMS_URL: 'http://example.com/terms' })).toEqual([
+      'BRAND_TERMS_URL: must be an https:// URL',
+      'BRAND_LOGO_URL: must be an https:// URL or the path of a .png, .svg or .webp file',
+    ]);
+    expect(problemsOf({ BRAND_LOGO_URL: join(dir, 'logo.gif') })).toEqual(['BRAND_LOGO_URL: a logo file must be a .png, .svg or .webp image']);
+    expect(problemsOf({ BRAND_LOGO_URL: join(dir, 'missing.png') })).toEqual([`BRAND_LOGO_URL: no file at ${join(dir, 'missing.png')}`]);
   });
 
   it('refuses argon2 settings below the OWASP floor', () => {
