@@ -1,5 +1,6 @@
-// Composes the Koa app: request ids and logs, security headers, language, error pages, our
-// routes (assets, health, hosted pages), then oidc-provider for every protocol endpoint.
+// Composes the Koa app: request ids and logs, security headers, language, error pages, the
+// edge's refusals (cross-site forms, malformed parameters), our routes (assets, health, hosted
+// pages), then oidc-provider for every protocol endpoint.
 import Koa from 'koa';
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
@@ -14,13 +15,17 @@ import type { ClientRegistry } from './clients/registry.ts';
 import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { requestMemoScope } from './db/request-memo.ts';
+import { requestContextScope } from './http/request-context.ts';
 import { clientAuthLimits } from './http/client-auth-limits.ts';
-import { brandedFormPosts } from './interactions/provider-pages.ts';
+import { brandedFormPosts, signedOutPageNamesTheApp } from './interactions/provider-pages.ts';
+import { refuseCrossSitePosts } from './http/same-origin-posts.ts';
+import { checkRequestParameters } from './http/request-parameters.ts';
 
 export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   issuer: string;
   trustProxy: boolean;
-  cookieKeys: string[];
+  /** The cookie keys now: they rotate (src/oidc/secrets.ts). */
+  cookieKeys(): string[];
   log: Logger;
   views: Views;
   host: ProviderHost;
@@ -64,10 +69,14 @@ export function createApp(deps: AppDeps): Koa {
   const { log, views, host } = deps;
   // Behind a proxy, trust only the address it appended to X-Forwarded-For (the rightmost):
   // anything to its left came from the client.
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.trustProxy ? 1 : 0, keys: deps.cookieKeys });
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.trustProxy ? 1 : 0 });
+  // Read on every request (Koa hands app.keys to each request's cookies), so a rotation applies at once.
+  Object.defineProperty(app, 'keys', { get: deps.cookieKeys, enumerable: true });
   app.silent = true;
 
   app.use(requestMemoScope);
+  // Who is asking, for the audit trail (http/request-context.ts).
+  app.use(requestContextScope);
   app.use(pinHostToIssuer(new URL(deps.issuer).host));
   app.use(async (ctx, next) => {
     ctx.state.requestId = randomBytes(6).toString('hex');
@@ -81,7 +90,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
   if (deps.issuer.startsWith('https:')) app.use(warnOnceIfPlainHttp(log, deps.trustProxy));
   app.use(views.middleware);
-  app.use(errorPages(log, views));
+  app.use(errorPages(log, views, deps.audit));
+  // Before anything reads a parameter: no form from another site, no parameter a database
+  // cannot store (http/same-origin-posts.ts, http/request-parameters.ts).
+  app.use(refuseCrossSitePosts(deps.issuer));
+  app.use(checkRequestParameters({ views, log }));
   app.use(views.assets);
 
   const router = new Router();
@@ -96,8 +109,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  app.use(clientAuthLimits(deps.limits));
+  app.use(clientAuthLimits(deps.limits, deps.audit));
   app.use(brandedFormPosts(views));
+  app.use(signedOutPageNamesTheApp());
   app.use(host.middleware);
   return app;
 }

@@ -1,10 +1,11 @@
 // The only reader of the environment. Every setting is parsed and validated here, once;
 // every problem is reported together before anything starts. `.env.example` documents them.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { isLoopbackHost } from './http/loopback.ts';
+import { AA_TEXT_CONTRAST, contrastRatio, HEX_COLOR } from './http/colors.ts';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -32,6 +33,12 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   TRUST_PROXY: flag(false),
   BRAND_NAME: z.string().trim().min(1).max(80).default('Sésame'),
+  BRAND_LOGO_URL: optionalText,
+  BRAND_PRIMARY_COLOR: optionalText.pipe(z.string().regex(HEX_COLOR, 'must be a hex colour like #0b57d0').optional()),
+  BRAND_PRIMARY_TEXT_COLOR: z.string().trim().regex(HEX_COLOR, 'must be a hex colour like #ffffff').default('#ffffff'),
+  BRAND_SUPPORT_URL: optionalText.pipe(z.url({ protocol: /^(https|mailto)$/, message: 'must be an https:// or mailto: URL' }).optional()),
+  BRAND_PRIVACY_URL: optionalText.pipe(z.url({ protocol: /^https$/, message: 'must be an https:// URL' }).optional()),
+  BRAND_TERMS_URL: optionalText.pipe(z.url({ protocol: /^https$/, message: 'must be an https:// URL' }).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   ACCESS_TOKEN_TTL: seconds(HOUR),
@@ -54,7 +61,11 @@ const envSchema = z.object({
   CLIENT_CACHE_TTL: z.coerce.number().int().min(0).default(5),
   USERS_FEED_SETTLE: z.coerce.number().int().min(0).max(300).default(5),
   KEY_REFRESH_INTERVAL: seconds(60),
+  KEY_ROTATION_INTERVAL: seconds(90 * DAY),
+  JWKS_MAX_AGE: z.coerce.number().int().min(0).default(10 * 60),
+  KEY_RETIREMENT_GRACE: z.coerce.number().int().min(0).default(5 * 60),
   CLEANUP_INTERVAL: seconds(5 * 60),
+  AUDIT_RETENTION: z.coerce.number().int().min(0).default(365 * DAY),
 
   ALLOW_UNVERIFIED_EMAIL_SIGN_IN: flag(false),
   ROLES: z.string().default('member,admin'),
@@ -95,6 +106,15 @@ export interface Config {
   readonly database: { readonly url: string } | { readonly dataDir: string };
   readonly trustProxy: boolean;
   readonly brandName: string;
+  /** The company's look on every page (src/http/views.ts). */
+  readonly brand: {
+    /** An https image URL, or an image file served by us as an asset. */
+    readonly logo?: { readonly url: string } | { readonly file: string; readonly type: string };
+    /** Buttons' colour and their text's; the text reads at 4.5:1 on it (checked here). */
+    readonly colors?: { readonly primary: string; readonly text: string };
+    /** Footer links. */
+    readonly links: { readonly support?: string; readonly privacy?: string; readonly terms?: string };
+  };
   readonly logLevel: string;
   readonly ttl: {
     readonly accessToken: number;
@@ -120,7 +140,15 @@ export interface Config {
   /** Seconds the users feed holds back a change, so that late commits are not skipped. */
   readonly usersFeedSettle: number;
   readonly keyRefreshInterval: number;
+  /** Seconds a signing key or cookie key signs before the schedule adds its successor. */
+  readonly keyRotationInterval: number;
+  /** Seconds relying apps may cache the JWKS (Cache-Control on /jwks). */
+  readonly jwksMaxAge: number;
+  /** Seconds a replaced signing key stays published past the expiry of the last token it signed. */
+  readonly keyRetirementGrace: number;
   readonly cleanupInterval: number;
+  /** Seconds the audit trail keeps an event (the cleanup deletes older ones); 0: for ever. */
+  readonly auditRetention: number;
   /** The role names accounts may carry, and those every new account gets. */
   readonly roles: { readonly names: readonly string[]; readonly defaults: readonly string[] };
   /** Weakens sign-in: accounts whose e-mail address is not verified may finish signing in. */
@@ -217,6 +245,40 @@ function crossProblems(e: Partial<Settings>): string[] {
   for (const domain of domainList(e.GOOGLE_ALLOWED_DOMAINS)) {
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) problems.push(`GOOGLE_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
   }
+  problems.push(...brandProblems(e));
+  return problems;
+}
+
+const LOGO_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml', '.webp': 'image/webp' };
+const LOGO_MAX_BYTES = 512 * 1024;
+
+/** BRAND_LOGO_URL: an https URL (shown as is) or a file of ours, served as an asset. */
+function logoOf(value: string | undefined): Config['brand']['logo'] | string {
+  if (!value) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
+    return URL.canParse(value) && new URL(value).protocol === 'https:' ? { url: value } : 'BRAND_LOGO_URL: must be an https:// URL or the path of a .png, .svg or .webp file';
+  }
+  const file = resolve(value);
+  const type = LOGO_TYPES[extname(file).toLowerCase()];
+  if (!type) return 'BRAND_LOGO_URL: a logo file must be a .png, .svg or .webp image';
+  if (!existsSync(file) || !statSync(file).isFile()) return `BRAND_LOGO_URL: no file at ${file}`;
+  if (statSync(file).size > LOGO_MAX_BYTES) return `BRAND_LOGO_URL: ${file} is larger than ${LOGO_MAX_BYTES / 1024} KiB`;
+  return { file, type };
+}
+
+function brandProblems(e: Partial<Settings>): string[] {
+  const problems: string[] = [];
+  const logo = logoOf(e.BRAND_LOGO_URL);
+  if (typeof logo === 'string') problems.push(logo);
+  if (e.BRAND_PRIMARY_COLOR && e.BRAND_PRIMARY_TEXT_COLOR) {
+    const ratio = contrastRatio(e.BRAND_PRIMARY_COLOR, e.BRAND_PRIMARY_TEXT_COLOR);
+    if (ratio < AA_TEXT_CONTRAST) {
+      problems.push(
+        `BRAND_PRIMARY_COLOR: button text in ${e.BRAND_PRIMARY_TEXT_COLOR} on ${e.BRAND_PRIMARY_COLOR} has a contrast of ${ratio.toFixed(2)}:1, ` +
+          `below the ${AA_TEXT_CONTRAST}:1 WCAG AA asks for: choose a darker colour, or set BRAND_PRIMARY_TEXT_COLOR (e.g. #000000)`,
+      );
+    }
+  }
   return problems;
 }
 
@@ -240,6 +302,15 @@ export function loadConfig(env: Env): Config {
     database: Object.freeze(e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: resolve(e.DATA_DIR) }),
     trustProxy: e.TRUST_PROXY,
     brandName: e.BRAND_NAME,
+    brand: Object.freeze({
+      ...(e.BRAND_LOGO_URL ? { logo: Object.freeze(logoOf(e.BRAND_LOGO_URL) as NonNullable<Config['brand']['logo']>) } : {}),
+      ...(e.BRAND_PRIMARY_COLOR ? { colors: Object.freeze({ primary: e.BRAND_PRIMARY_COLOR.toLowerCase(), text: e.BRAND_PRIMARY_TEXT_COLOR.toLowerCase() }) } : {}),
+      links: Object.freeze({
+        ...(e.BRAND_SUPPORT_URL ? { support: e.BRAND_SUPPORT_URL } : {}),
+        ...(e.BRAND_PRIVACY_URL ? { privacy: e.BRAND_PRIVACY_URL } : {}),
+        ...(e.BRAND_TERMS_URL ? { terms: e.BRAND_TERMS_URL } : {}),
+      }),
+    }),
     logLevel: e.LOG_LEVEL,
     ttl: Object.freeze({
       accessToken: e.ACCESS_TOKEN_TTL,
@@ -262,7 +333,11 @@ export function loadConfig(env: Env): Config {
     clientCacheTtl: e.CLIENT_CACHE_TTL,
     usersFeedSettle: e.USERS_FEED_SETTLE,
     keyRefreshInterval: e.KEY_REFRESH_INTERVAL,
+    keyRotationInterval: e.KEY_ROTATION_INTERVAL,
+    jwksMaxAge: e.JWKS_MAX_AGE,
+    keyRetirementGrace: e.KEY_RETIREMENT_GRACE,
     cleanupInterval: e.CLEANUP_INTERVAL,
+    auditRetention: e.AUDIT_RETENTION,
     roles: Object.freeze({ names: Object.freeze(roleList(e.ROLES)), defaults: Object.freeze(roleList(e.DEFAULT_ROLES)) }),
     allowUnverifiedEmailSignIn: e.ALLOW_UNVERIFIED_EMAIL_SIGN_IN,
     ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET

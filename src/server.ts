@@ -16,6 +16,9 @@ import type { ClientRegistry } from './clients/registry.ts';
 import { createApiRegistry } from './apis/registry.ts';
 import type { ApiRegistry } from './apis/registry.ts';
 import { createCsrf } from './http/csrf.ts';
+import { createDeviceCookies, DEVICE_COOKIE_LIFETIME } from './http/device-cookies.ts';
+import { createAfterResponse } from './http/after-response.ts';
+import type { AfterResponse } from './http/after-response.ts';
 import { createViews } from './http/views.ts';
 import { createProviderPages } from './interactions/provider-pages.ts';
 import { createAdapterFactory, deleteExpiredPayloads } from './oidc/adapter.ts';
@@ -23,9 +26,11 @@ import { createFindAccount } from './oidc/account.ts';
 import { createProviderHost } from './oidc/host.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { createKeyStore } from './oidc/keys.ts';
+import { signingKeyPolicy } from './oidc/key-life.ts';
 import type { KeyStore } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { loadServerSecrets } from './oidc/secrets.ts';
+import type { ServerSecrets } from './oidc/secrets.ts';
 import { createSealer } from './oidc/sealing.ts';
 import { createInteractionPolicy } from './oidc/policy.ts';
 import { createOneTimeTokens } from './accounts/one-time-tokens.ts';
@@ -41,6 +46,10 @@ import { createWebhooks } from './webhooks/index.ts';
 import type { Webhooks } from './webhooks/index.ts';
 import { withSessionEvents } from './oidc/session-events.ts';
 import { createUserChanges } from './accounts/user-changes.ts';
+import { createAuditTrail } from './audit/trail.ts';
+import type { AuditTrail } from './audit/trail.ts';
+import { deleteOldAuditEvents } from './audit/history.ts';
+import { currentRequest } from './http/request-context.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
@@ -50,14 +59,20 @@ const WEBHOOK_EVENTS_KEPT_DAYS = 30;
 export interface Sesame {
   app: Koa;
   mailer: Mailer;
+  /** Work started after responses (password-reset requests); tests await settled(). */
+  afterResponse: AfterResponse;
   host: ProviderHost;
   users: UserService;
   clients: ClientRegistry;
   /** The APIs (resource servers) access tokens are issued for. */
   apis: ApiRegistry;
   keys: KeyStore;
+  /** Cookie keys and the keys derived from them (tests: which key signed a cookie). */
+  secrets: ServerSecrets;
   /** Webhook endpoints and the delivery worker (tests: addEndpoint, deliverDue). */
   webhooks: Webhooks;
+  /** The audit trail (tests and the benchmark: `settled()` waits for what is being written). */
+  audit: AuditTrail;
   /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL. */
   cleanup(): Promise<void>;
   /** Starts listening; resolves with the bound address. */
@@ -72,16 +87,34 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   if (!sealer.sealing && config.env === 'production') {
     log.warn('SECRETS_ENCRYPTION_KEY is not set: private signing keys and cookie keys are stored unencrypted in the database');
   }
-  const secrets = await loadServerSecrets(prisma, sealer);
+  const secrets = await loadServerSecrets(prisma, sealer, {
+    interval: config.keyRotationInterval,
+    // Twice the refresh interval: every replica accepts a new cookie key before one signs with it.
+    lead: 2 * config.keyRefreshInterval,
+    // A replaced cookie key is accepted as long as a cookie it signed lives: the session, a sign-in
+    // in progress, a device cookie.
+    keep: Math.max(config.ttl.session, config.ttl.interaction, DEVICE_COOKIE_LIFETIME),
+  });
+  const keyPolicy = signingKeyPolicy(config);
   const keys = createKeyStore(prisma, sealer);
   const created = await keys.ensure();
   if (created.length) log.info({ kids: created }, 'generated signing keys');
   const sealed = await keys.sealStored();
   if (sealed) log.info({ keys: sealed }, 'encrypted signing keys stored before SECRETS_ENCRYPTION_KEY was set');
 
+  // Written beside what it records, never awaited there: a failure is logged, not shown.
+  const audit = createAuditTrail({
+    prisma,
+    onError: (error, entry) => log.error({ err: error, action: entry.action, requestId: currentRequest()?.requestId }, 'could not record an audit event'),
+  });
   const passwords = createPasswordHasher(config.argon2);
-  const users = createUserService(prisma, passwords, { defaultRoles: config.roles.defaults });
-  const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
+  const users = createUserService(prisma, passwords, { defaultRoles: config.roles.defaults, audit });
+  const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl, production: config.env === 'production' });
+  if (config.env === 'production') {
+    // Loopback redirects of a confidential app belong on a developer's machine, never here.
+    const development = await clients.enabledDevelopmentClients();
+    if (development.length) throw new Error(`clients marked for development cannot be served with NODE_ENV=production: ${development.join(', ')} (disable them with \`clients disable ID\`, or remove them)`);
+  }
   // On the token path too: cached like clients, so a change reaches every replica as quickly.
   const apis = createApiRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
   const tokens = createOneTimeTokens(prisma);
@@ -91,37 +124,41 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const sealedHooks = await webhooks.endpoints.sealStored();
   if (sealedHooks) log.info({ endpoints: sealedHooks }, 'encrypted webhook secrets stored before SECRETS_ENCRYPTION_KEY was set or under the previous key');
   if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
-  const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer });
+  const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer, audit });
   const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn });
   const connectors = createConnectors(config);
-  const federated = createFederatedAccounts({ prisma, users });
+  const federated = createFederatedAccounts({ prisma, users, audit });
   const pendingLinks = createPendingSeal(secrets.derive('pending-link'));
-  const views = createViews({ brandName: config.brandName, cache: config.env === 'production' });
-  const csrf = createCsrf({ key: secrets.derive('csrf'), issuer: config.issuer });
-  const pages = createProviderPages(views, log);
+  const views = createViews({ brandName: config.brandName, brand: config.brand, cache: config.env === 'production' });
+  const csrf = createCsrf({ key: secrets.derive('csrf') });
+  const devices = createDeviceCookies({ key: secrets.derive('device-cookie') });
+  const afterResponse = createAfterResponse(log);
+  const pages = createProviderPages(views, log, users);
   const adapter = createAdapterFactory(prisma, clients);
   const findAccount = createFindAccount(users);
-  const consents = createConsentStore(prisma);
+  const consents = createConsentStore(prisma, audit);
   const userChanges = createUserChanges(prisma, { settleSeconds: config.usersFeedSettle });
 
   const host = await createProviderHost({
     keys,
-    idTokenTtl: config.ttl.idToken,
+    secrets,
+    ...keyPolicy,
     refreshIntervalSeconds: config.keyRefreshInterval,
+    jwksMaxAge: config.jwksMaxAge,
     log,
-    build: (jwks) =>
+    build: (jwks, cookieKeys) =>
       withSessionEvents(createProvider({
         config,
         policy,
         adapter,
         jwks,
-        cookieKeys: secrets.cookieKeys,
+        cookieKeys,
         findAccount,
         apis,
         rememberedConsent: consents.find,
         pages,
         onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
-      }), prisma, log),
+      }), prisma, log, audit),
   });
 
   const app = createApp({
@@ -131,6 +168,8 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     log,
     views,
     csrf,
+    devices,
+    afterResponse,
     users,
     selfService,
     tokens,
@@ -143,17 +182,19 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     host,
     clients,
     userChanges,
+    audit,
     healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
   });
 
   const cleanup = async () => {
     const deleted = {
       payloads: await deleteExpiredPayloads(prisma),
-      retiredKeys: await keys.pruneRetired(new Date(), config.ttl.idToken),
+      retiredKeys: await keys.pruneRetired(new Date(), keyPolicy.retention),
       tokens: await tokens.deleteExpired(),
       rateLimits: await limits.deleteStale(),
       mail: await mailer.deleteDelivered(MAIL_KEPT_DAYS),
       webhookEvents: await webhooks.deleteFinished(WEBHOOK_EVENTS_KEPT_DAYS),
+      auditEvents: await deleteOldAuditEvents(prisma, config.auditRetention),
     };
     if (Object.values(deleted).some(Boolean)) log.info(deleted, 'deleted expired rows');
   };
@@ -168,12 +209,15 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   return {
     app,
     mailer,
+    afterResponse,
     host,
     users,
     clients,
     apis,
     keys,
+    secrets,
     webhooks,
+    audit,
     cleanup,
     async listen(port = config.port, hostname = config.host) {
       server = createHttpServer(app.callback());
@@ -195,6 +239,10 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      // What the last requests recorded, before the caller closes the database.
+      await audit.settled();
+      // Before the caller closes the database they use.
+      await afterResponse.settled();
     },
   };
 }

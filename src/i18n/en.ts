@@ -3,6 +3,13 @@
 export const en = {
   'common.cancel': 'Cancel',
 
+  'page.languages': 'Language',
+  'page.footer': 'Links',
+  'page.support': 'Help',
+  'page.privacy': 'Privacy',
+  'page.terms': 'Terms of use',
+  'page.show-password': 'Show password',
+
   'login.title': 'Sign in',
   'login.heading': 'Sign in',
   'login.to-client': 'to continue to {client}',
@@ -17,14 +24,28 @@ export const en = {
 
   'form.required': 'This field is required.',
   'form.email': 'Enter an e-mail address like name@example.com.',
-  'form.too-long': 'This is too long.',
-  'form.problems': 'Please correct the fields marked below.',
+  'form.too-long': 'This is too long: use at most {max}.',
+  'form.problems': 'Please correct these fields:',
 
   'password.hint': 'At least {min} characters. A few unrelated words make a strong password.',
   'password.too-short': 'Use at least {min} characters.',
   'password.too-long': 'Use at most {max} characters.',
   'password.common': 'This password is too common: it appears in lists of leaked passwords. Choose another one.',
-  'password.personal': 'Do not use your e-mail address in your password.',
+  'password.personal': 'Do not use your name or e-mail address in your password.',
+  'password.like-common': 'This password is made of common passwords that appear in lists of leaked passwords.',
+  'password.keyboard': 'Rows and patterns of keys, like “qwerty” or “azerty”, are easy to guess.',
+  'password.repeat': 'Repeated characters or groups, like “aaa” or “123123”, are easy to guess.',
+  'password.sequence': 'Sequences like “abcd” or “9876” are easy to guess.',
+  'password.date': 'Dates and years are easy to guess.',
+  'password.word': 'A single word is easy to guess.',
+  'password.name': 'Names and surnames are easy to guess.',
+  'password.guessable': 'This password would be easy to guess.',
+  'password.advice.capitals': 'A capital letter at the start does not help much.',
+  'password.advice.all-capitals': 'All capitals are almost as easy to guess as all lower case.',
+  'password.advice.reversed': 'Words spelled backwards are easy to guess too.',
+  'password.advice.substitutions': 'Predictable substitutions, like “@” for “a”, do not help much.',
+  'password.advice.dates': 'Avoid dates and years linked to you.',
+  'password.advice.more-words': 'Add a few more words that do not go together; symbols, digits and capitals are not needed.',
 
   'register.title': 'Create an account',
   'register.heading': 'Create your {brand} account',
@@ -38,8 +59,11 @@ export const en = {
 
   'inbox.title': 'Check your inbox',
   'inbox.registered': 'We sent a message to {email}. Open the link in it to confirm your address, then sign in.',
-  'inbox.reset': 'If an account exists for {email}, we sent it a link to choose a new password. The link works for 15 minutes.',
+  'inbox.reset': 'If an account exists for {email}, we sent it a link to choose a new password.',
   'inbox.back': 'Back to sign in',
+  'inbox.lifetime': 'The link works for {duration}.',
+  'inbox.spam': 'Nothing after a few minutes? Look in your spam or junk folder.',
+  'inbox.resent': 'We sent the message to {email} again.',
 
   'forgot.title': 'Reset your password',
   'forgot.intro': 'Enter the e-mail address of your account and we will send you a link to choose a new password.',
@@ -54,8 +78,13 @@ export const en = {
   'reset.continue': 'Continue signing in',
 
   'link.invalid-title': 'This link no longer works',
-  'link.invalid': 'It has expired, has already been used, or a newer one was sent. Ask for a new one.',
+  'link.invalid': 'It has expired, has already been used, or a newer one was sent.',
   'link.new-reset': 'Ask for a new link',
+  'link.reset-again': 'You can ask for a new one.',
+  'link.verify-again': 'To get a new one, sign in with your address and password: we will send it again.',
+  'link.link-again': 'To get a new one, go back to the app and sign in with {provider} again.',
+  'link.already-confirmed-title': 'Your address is already confirmed',
+  'link.already-confirmed': 'You do not need this link any more: sign in with {email}.',
 
   'verify.title': 'Confirm your e-mail address',
   'verify.link-intro': 'Confirm that this address belongs to you to finish setting up your {brand} account.',
@@ -94,11 +123,16 @@ export const en = {
   'linking.done': 'From now on you can sign in with {provider}.',
 
   'too-many.title': 'Too many attempts',
-  'too-many.message': 'For your security, please wait {minutes} minute(s) before you try again.',
+  'too-many.message': 'For your security, please wait {minutes} before you try again.',
+  'too-many.retry': 'Try again',
 
   'consent.title': 'Allow access',
   'consent.heading': '{client} wants to access your {brand} account',
   'consent.signed-in-as': 'Signed in as {email}',
+  'consent.signed-in-as-named': 'Signed in as {email} ({name})',
+  'consent.not-you': 'Not you? Use another account',
+  'consent.allowed-before': '(already allowed)',
+  'consent.remembered': 'Your answer is remembered: {client} will not ask again unless it wants more. Your administrator can withdraw it for you at any time.',
   'consent.intro': 'If you allow it, {client} will be able to:',
   'consent.allow': 'Allow',
   'consent.deny': 'Deny',
@@ -115,10 +149,14 @@ export const en = {
   'logout.intro-client': '{client} asks to sign you out of {brand} on this device.',
   'logout.confirm': 'Sign out',
   'logout.stay': 'Stay signed in',
+  'logout.account': 'Signed in as {account}',
 
   'signed-out.title': 'Signed out',
   'signed-out.message': 'You are now signed out of {brand}.',
   'signed-out.back': 'Back to {client}',
+  'signed-out.stayed-title': 'You are still signed in',
+  'signed-out.stayed': 'You stayed signed in to {brand} on this device.',
+  'signed-out.stayed-as': 'You stayed signed in to {brand} on this device, as {account}.',
 
   'continue.title': 'One moment',
   'continue.button': 'Continue',
@@ -138,9 +176,20 @@ export const en = {
   'error.request': 'The app sent a sign-in request that {brand} cannot accept. Please let its support team know.',
   'error.busy': 'The service is very busy right now. Please try again in a moment.',
   'error.not-found': 'This page does not exist.',
+  'error.not-found-title': 'Page not found',
+  'error.home': 'Go to the start page',
   'error.forbidden': 'This form has expired or was sent from another site. Go back, reload the page and try again.',
   'error.details': 'Details for the app’s developers',
   'error.reference': 'Reference: {id}',
+
+  'unit.minute.one': '{count} minute',
+  'unit.minute.other': '{count} minutes',
+  'unit.hour.one': '{count} hour',
+  'unit.hour.other': '{count} hours',
+  'unit.day.one': '{count} day',
+  'unit.day.other': '{count} days',
+  'unit.character.one': '{count} character',
+  'unit.character.other': '{count} characters',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -14,6 +14,7 @@ import { accessTokenTtl, extraTokenClaims, getResourceServerInfo, introspectionP
 import type { ApiSource } from './resources.ts';
 import { authorizationParamRules, pkceRequired } from './authorization-rules.ts';
 import { createLoadExistingGrant } from './existing-grant.ts';
+import { unauthorizedGrantType } from './grant-type-errors.ts';
 import type { RememberedConsent } from './existing-grant.ts';
 
 export const SCOPES = [...OIDC_SCOPES, ...SESAME_API_SCOPES] as const;
@@ -95,9 +96,9 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'allow_missing_pkce'],
+      properties: ['first_party', 'allow_missing_pkce', 'development'],
       validator(_ctx, key, value, metadata) {
-        if ((key === 'first_party' || key === 'allow_missing_pkce') && value !== undefined && typeof value !== 'boolean') {
+        if ((key === 'first_party' || key === 'allow_missing_pkce' || key === 'development') && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError(`${key} must be a boolean`);
         }
         if (key === 'allow_missing_pkce' && value === true && metadata.token_endpoint_auth_method === 'none') {
@@ -220,6 +221,9 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, presented: string) {
     return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, presented);
   };
+
+  // RFC 6749 §5.2's error code for a grant type the client is not registered for.
+  provider.use(unauthorizedGrantType);
 
   if (onServerError) provider.on('server_error', onServerError);
   return provider;
