@@ -94,6 +94,13 @@ const envSchema = z.object({
   GOOGLE_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
   GOOGLE_ISSUER: z.string().min(1).default('https://accounts.google.com'),
   FEDERATION_TIMEOUT: seconds(10),
+
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must have at least 16 characters').optional()),
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  SHUTDOWN_TIMEOUT: seconds(30),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_CONNECT_TIMEOUT: seconds(5),
+  DATABASE_STATEMENT_TIMEOUT: seconds(10),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -168,6 +175,21 @@ export interface Config {
   };
   /** Seconds an upstream provider (Google) has to answer a token or userinfo request. */
   readonly federationTimeout: number;
+  /** `/metrics` asks for `Authorization: Bearer <token>` when set; open otherwise. */
+  readonly metricsToken?: string;
+  /** Graceful shutdown on SIGTERM (src/main.ts). */
+  readonly shutdown: {
+    /** Seconds `/readyz` says 503 while requests are still served, so a load balancer stops sending. */
+    readonly drainSeconds: number;
+    /** Seconds from the signal after which the process exits whatever is left. */
+    readonly timeoutSeconds: number;
+  };
+  /** PostgreSQL connections (DATABASE_URL): pool size and how long a connection or a statement may take. */
+  readonly databasePool: {
+    readonly size: number;
+    readonly connectTimeoutSeconds: number;
+    readonly statementTimeoutSeconds: number;
+  };
   readonly mail: {
     /** SendGrid when an API key is set; otherwise the development outbox in `outboxDir`. */
     readonly sendgrid?: { readonly apiKey: string; readonly apiUrl: string };
@@ -244,6 +266,9 @@ function crossProblems(e: Partial<Settings>): string[] {
   }
   for (const domain of domainList(e.GOOGLE_ALLOWED_DOMAINS)) {
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) problems.push(`GOOGLE_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
+  }
+  if (e.SHUTDOWN_DRAIN_SECONDS !== undefined && e.SHUTDOWN_TIMEOUT !== undefined && e.SHUTDOWN_DRAIN_SECONDS >= e.SHUTDOWN_TIMEOUT) {
+    problems.push('SHUTDOWN_DRAIN_SECONDS: must be less than SHUTDOWN_TIMEOUT (requests in flight need time to finish after the drain)');
   }
   problems.push(...brandProblems(e));
   return problems;
@@ -356,6 +381,9 @@ export function loadConfig(env: Env): Config {
         }
       : {}),
     federationTimeout: e.FEDERATION_TIMEOUT,
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    shutdown: Object.freeze({ drainSeconds: e.SHUTDOWN_DRAIN_SECONDS, timeoutSeconds: e.SHUTDOWN_TIMEOUT }),
+    databasePool: Object.freeze({ size: e.DATABASE_POOL_SIZE, connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT, statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT }),
     mail: Object.freeze({
       ...(e.SENDGRID_API_KEY ? { sendgrid: Object.freeze({ apiKey: e.SENDGRID_API_KEY, apiUrl: e.SENDGRID_API_URL.replace(/\/+$/, '') }) } : {}),
       from: e.MAIL_FROM ?? `no-reply@${new URL(issuer).hostname}`,
