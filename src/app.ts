@@ -29,6 +29,8 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   log: Logger;
   views: Views;
   host: ProviderHost;
+  /** `draining` after SIGTERM: not ready for new traffic (src/main.ts). */
+  lifecycle: { readonly draining: boolean };
   /** Answers whether the database is reachable, for /healthz. */
   healthy(): Promise<boolean>;
   clients: ClientRegistry;

@@ -75,10 +75,19 @@ export interface Sesame {
   audit: AuditTrail;
   /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL. */
   cleanup(): Promise<void>;
+  /**
+   * Where the process is in its life: `draining` once SIGTERM arrived (/readyz answers 503 so a
+   * load balancer stops sending, requests are still served). src/main.ts drives it.
+   */
+  lifecycle: Lifecycle;
   /** Starts listening; resolves with the bound address. */
   listen(port?: number, hostname?: string): Promise<{ server: Server; url: string }>;
   /** Stops background jobs and the HTTP server (not the database, which the caller opened). */
   close(): Promise<void>;
+}
+
+export interface Lifecycle {
+  draining: boolean;
 }
 
 export async function createSesame({ config, db, log }: { config: Config; db: Database; log: Logger }): Promise<Sesame> {
@@ -161,7 +170,9 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       }), prisma, log, audit),
   });
 
+  const lifecycle: Lifecycle = { draining: false };
   const app = createApp({
+    lifecycle,
     issuer: config.issuer,
     trustProxy: config.trustProxy,
     cookieKeys: secrets.cookieKeys,
@@ -219,6 +230,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     webhooks,
     audit,
     cleanup,
+    lifecycle,
     async listen(port = config.port, hostname = config.host) {
       server = createHttpServer(app.callback());
       // Keep idle connections open a little longer than typical load balancers (60 s).
