@@ -1,192 +1,185 @@
-// npm run bench [-- --duration 10 --connections 16]
-// Measures Sésame from outside and prints the figures: start-up time on an empty embedded
-// database, protocol endpoint throughput (server in its own process, load from this one), the
-// cost and SQL statement count of one interactive sign-in, and the server's memory.
-// DATABASE_URL set: the throughput runs on that PostgreSQL; otherwise on a fresh embedded store.
-import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// npm run bench [-- --quick] [--duration S] [--rounds N] [--connections 16,64] [--only flow,…]
+//                [--targets bare,postgres,embedded] [--people 8] [--sesame DIR]
+// Sésame measured from outside against a bare oidc-provider of the same version (in-memory
+// adapter, the same features), in one run: each server in its own process (Sésame on a
+// throwaway PostgreSQL cluster with pg_stat_statements, and on a fresh embedded store), load from
+// another process (autocannon, browserless people), rounds interleaved flow by flow and target by
+// target. Prints Markdown tables: per flow req/s, latency, errors, ratio to the bare engine, SQL
+// statements and server CPU per request; sign-ins against the argon2id limit of this machine;
+// start-up and memory; the issue's targets. `--sesame DIR` runs another checkout of Sésame (a git
+// worktree of an earlier commit, with its node_modules) for a before/after table.
+import argon2 from 'argon2';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig, readEnvironment } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { createLogger } from '../src/log.ts';
-import { createSesame } from '../src/server.ts';
-import { Browser } from '../test/support/browser.ts';
-import { beginSignIn, discover, redeem, signIn } from '../test/support/rp.ts';
-import { freePort } from '../test/support/server.ts';
+import { loadConfig } from '../src/config.ts';
+import { createJobMaker, FLOWS } from './bench/flows.ts';
+import type { FlowName } from './bench/flows.ts';
+import type { LoadJob, LoadReply, LoadResult } from './bench/messages.ts';
+import { startBenchDatabase } from './bench/postgres.ts';
+import type { BenchDatabase } from './bench/postgres.ts';
+import { cpuMs, forkProcess, ipcCaller, memoryMiB, messageWith, removeAtExit, stopProcess } from './bench/processes.ts';
+import { describe, report } from './bench/report.ts';
+import type { Machine, Measurement } from './bench/report.ts';
+import { launchSesame, startBare, startSesame } from './bench/targets.ts';
+import type { Target, TargetName } from './bench/targets.ts';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    targets: { type: 'string', default: 'bare,postgres,embedded' },
+    people: { type: 'string', default: '8' },
+    sesame: { type: 'string', default: resolve(here, '..') },
+  },
 });
-const duration = Number(args.duration);
-const connections = Number(args.connections);
-const env = readEnvironment();
-const databaseUrl = env.DATABASE_URL;
+const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
+const duration = Number(args.duration ?? (args.quick ? 1 : 3));
+const rounds = Number(args.rounds ?? (args.quick ? 1 : 2));
+const connectionCounts = list(args.connections ?? (args.quick ? '16' : '16,64')).map(Number);
+const flows = list(args.only ?? FLOWS.join(',')) as FlowName[];
+const targetNames = list(args.targets) as TargetName[];
+const people = Number(args.people);
+const sesameDir = resolve(args.sesame);
+/** Sign-ins are slower and noisier than single requests: they get twice as long. */
+const signInSeconds = duration * 2;
+for (const flow of flows) if (!FLOWS.includes(flow)) throw new Error(`--only: unknown flow ${flow} (one of ${FLOWS.join(', ')})`);
+for (const name of targetNames) if (!['bare', 'postgres', 'embedded'].includes(name)) throw new Error(`--targets: unknown target ${name}`);
+if (![duration, rounds, people, ...connectionCounts].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--duration, --rounds, --people and --connections take positive numbers');
+
+const began = performance.now();
+const progress = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 const PASSWORD = 'bench password that is long enough';
+const workDir = mkdtempSync(join(tmpdir(), 'sesame-bench-'));
+removeAtExit(workDir);
+const freshDir = (name: string) => {
+  const dir = join(workDir, `${name}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  return dir;
+};
 
-function startServerProcess(extraEnv: Record<string, string>): { child: ChildProcess; ready: Promise<number> } {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/main.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...extraEnv },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const issuer = extraEnv.ISSUER!;
-  const ready = (async () => {
-    for (;;) {
-      try {
-        const response = await fetch(`${issuer}/.well-known/openid-configuration`);
-        if (response.ok) return performance.now() - started;
-      } catch {}
-      if (child.exitCode !== null) throw new Error('server exited during start-up');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+const worker = forkProcess(join(here, 'bench', 'load-worker.ts'), { execArgv: ['--disable-warning=ExperimentalWarning'] });
+await messageWith(worker, 'ready');
+const callWorker = ipcCaller<{ job: LoadJob }, LoadReply>(worker);
+const load = async (job: LoadJob): Promise<LoadResult> => {
+  const reply = await callWorker({ job });
+  if (!('result' in reply)) throw new Error(reply.error);
+  return reply.result;
+};
+
+// The people's password, hashed as Sésame hashes it (its defaults, src/config.ts).
+const { argon2: cost } = loadConfig({});
+const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: cost.memoryCost, timeCost: cost.timeCost, parallelism: cost.parallelism });
+const sesameHead = (() => {
+  const git = (...gitArgs: string[]) => execFileSync('git', ['-C', sesameDir, ...gitArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return `${git('log', '-1', '--format=%h %s')}${git('status', '--porcelain', '--untracked-files=no') ? ', with uncommitted changes' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
+})();
+
+console.log(`## Sésame benchmark, ${new Date().toISOString()}\n`);
+console.log(`\`${['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')}\` · Sésame ${sesameDir} (${sesameHead}) · Node ${process.version} · ${availableParallelism()} cores`);
+console.log(`${rounds} round(s), ${duration} s per flow and target, sign-ins ${signInSeconds} s with ${people} people, connections ${connectionCounts.join(', ')}; argon2id m=${cost.memoryCost} KiB t=${cost.timeCost} p=${cost.parallelism}\n`);
+
+// Targets, each in its own process; the embedded store's start-up is timed on empty directories.
+const machine: Machine = { startupMs: {}, memory: {} };
+const targets: Target[] = [];
+let database: BenchDatabase | undefined;
+// Enough new people for each round's sign-ins: argon2id with the default cost allows fewer than
+// 50 sign-ins per second per core.
+const signInsPerRound = Math.ceil(50 * availableParallelism() * signInSeconds);
+const peoplePerTarget = signInsPerRound * rounds;
+for (const name of targetNames) {
+  progress(`starting ${name}…`);
+  if (name === 'bare') {
+    targets.push(await startBare(join(here, 'bench', 'bare-provider.ts')));
+  } else if (name === 'postgres') {
+    database = await startBenchDatabase();
+    targets.push(await startSesame({ name, dir: sesameDir, databaseUrl: database.url, dataDir: freshDir('pg-data'), workDir, people: peoplePerTarget, password: PASSWORD, passwordHash }));
+  } else {
+    const samples = args.quick ? 1 : 3;
+    machine.startupMs.embedded = [];
+    for (let i = 1; i < samples; i++) {
+      const { child, startupMs } = await launchSesame(sesameDir, { dataDir: freshDir('embedded-start') });
+      machine.startupMs.embedded.push(startupMs);
+      await stopProcess(child);
     }
-  })();
-  return { child, ready };
-}
-
-async function stopProcess(child: ChildProcess) {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
-async function load(title: string, options: autocannon.Options) {
-  const result = await autocannon({ duration, connections, ...options });
-  const errors = result.non2xx + result.errors;
-  console.log(
-    `${title.padEnd(34)} ${Math.round(result.requests.average).toString().padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms${errors ? `   (${errors} errors!)` : ''}`,
-  );
-}
-
-console.log(`Sésame benchmark — ${new Date().toISOString()} — Node ${process.version}, ${duration}s per run, ${connections} connections\n`);
-
-// 1. Start-up on an empty embedded database, then on the same, now existing, data.
-{
-  const dataDir = mkdtempSync(join(tmpdir(), 'sesame-bench-'));
-  for (const label of ['empty embedded database', 'existing embedded database']) {
-    const port = await freePort();
-    const { child, ready } = startServerProcess({ DATA_DIR: dataDir, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: '' });
-    console.log(`start-up to first discovery answer, ${label}: ${Math.round(await ready)} ms`);
-    await stopProcess(child);
+    targets.push(await startSesame({ name, dir: sesameDir, dataDir: freshDir('embedded'), workDir, people: peoplePerTarget, password: PASSWORD, passwordHash }));
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  const target = targets.at(-1)!;
+  (machine.startupMs[name] ??= []).push(target.startupMs);
+  progress(`${name} answered after ${(target.startupMs / 1000).toFixed(2)} s, set up`);
+}
+for (const target of targets) machine.memory[target.name] = { idle: memoryMiB(target.pid).rss, peak: 0 };
+
+const jobs = new Map(targets.map((target) => [target.name, createJobMaker(target)]));
+const measurements: Measurement[] = [];
+const record = (measurement: Measurement) => {
+  measurements.push(measurement);
+  progress(describe(measurement));
+};
+
+/** Runs one job against one target, counting the server's CPU and, on PostgreSQL, statements. */
+async function measure(round: number, flow: FlowName, target: Target, connections: number, job: LoadJob) {
+  const db = target.name === 'postgres' ? database : undefined;
+  await db?.resetStatements();
+  const before = { cpu: cpuMs(target.pid), database: db?.cpuMs() };
+  const result = await load(job);
+  const cpu = cpuMs(target.pid) - before.cpu;
+  // A backend that ended during the round takes its CPU time with it: never below zero.
+  const databaseCpuMs = db ? Math.max(0, db.cpuMs() - before.database!) : undefined;
+  // The audit trail is written after the answer: give it a moment before counting.
+  if (db && flow === 'sign-ins') await new Promise((resolve) => setTimeout(resolve, 300));
+  const statements = db ? await db.statements() : undefined;
+  record({ round, flow, target: target.name, connections, result, cpuMs: cpu, databaseCpuMs, statements });
 }
 
-// 2. Protocol endpoints, server in its own process.
-{
-  const dataDir = mkdtempSync(join(tmpdir(), 'sesame-bench-'));
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const storeEnv: Record<string, string> = databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir, DATABASE_URL: '' };
-  const { child, ready } = startServerProcess({ ...storeEnv, PORT: String(port), ISSUER: issuer });
-  await ready;
-  console.log(`\nthroughput on ${databaseUrl ? 'PostgreSQL' : 'the embedded database'} (server pid ${child.pid}):`);
-
-  const admin = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'scripts/admin.ts', 'clients', 'add', '--name', 'bench', '--grant', 'client_credentials', '--json'], {
-    env: { ...process.env, ...storeEnv, ISSUER: issuer },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  admin.stdout!.on('data', (chunk) => (out += chunk));
-  await new Promise((resolve) => admin.once('exit', resolve));
-  const client = JSON.parse(out) as { client_id: string; client_secret: string };
-  const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`;
-  const tokenResponse = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const { access_token: accessToken } = (await tokenResponse.json()) as { access_token: string };
-  const rssIdle = rssOf(child.pid!);
-
-  await load('GET discovery', { url: `${issuer}/.well-known/openid-configuration` });
-  await load('GET /jwks', { url: `${issuer}/jwks` });
-  await load('POST /token client_credentials', {
-    url: `${issuer}/token`,
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  await load('POST /token/introspection', {
-    url: `${issuer}/token/introspection`,
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `token=${accessToken}`,
-  });
-  console.log(`server memory: ${Math.round(rssIdle)} MiB RSS idle, ${Math.round(rssOf(child.pid!))} MiB after the load`);
-  await stopProcess(child);
-  rmSync(dataDir, { recursive: true, force: true });
+/**
+ * How many codes one code-redemption run needs to last about `duration`: the target's last rate
+ * of redemption, else of refresh (the same work: tokens issued, an ID token signed), else a guess.
+ * Two per connection at least.
+ */
+function codesFor(target: Target, connections: number): number {
+  const last = (flow: FlowName) => measurements.findLast((m) => m.flow === flow && m.target === target.name && m.connections === connections);
+  const previous = last('code') ?? last('refresh');
+  const perSecond = previous ? previous.result.count / previous.result.seconds : target.name === 'bare' ? 500 : 50;
+  return Math.min(20_000, Math.max(connections * 2, Math.round(perSecond * duration)));
 }
 
-// 3. One interactive sign-in (login page, argon2id with the configured parameters, consent,
-//    code redemption), in-process so that every SQL statement can be counted.
-{
-  const dataDir = mkdtempSync(join(tmpdir(), 'sesame-bench-'));
-  const port = await freePort();
-  const config = loadConfig({ ...env, ...(databaseUrl ? {} : { DATABASE_URL: '', DATA_DIR: dataDir }), PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' });
-  let statements = 0;
-  let audited = 0;
-  const db = await openDatabase(config.database, {
-    migrate: true,
-    onQuery: ({ query }) => {
-      statements++;
-      if (query.includes('"audit_events"')) audited++;
-    },
-  });
-  const sesame = await createSesame({ config, db, log: createLogger({ level: 'warn' }) });
-  await sesame.listen(port, '127.0.0.1');
-  const rounds = 20;
-  // One person per round, so that the app's first sign-in shows its consent page every round.
-  const people: string[] = [];
-  for (let i = 0; i < rounds; i++) {
-    people.push(`bench-${i}-${Date.now()}@example.com`);
-    await sesame.users.create({ email: people[i]!, password: PASSWORD, emailVerified: true, givenName: 'Bench', familyName: 'Mark' });
-  }
-  console.log(`\ninteractive sign-in in a new browser (argon2id m=${config.argon2.memoryCost} KiB t=${config.argon2.timeCost}), ${databaseUrl ? 'PostgreSQL' : 'embedded'}:`);
-  const app = async (firstParty: boolean) => {
-    const { client, secret } = await sesame.clients.add({
-      client_name: firstParty ? 'Bench first-party app' : 'Bench app',
-      redirect_uris: ['https://app.example.test/cb'],
-      post_logout_redirect_uris: [],
-      grant_types: ['authorization_code', 'refresh_token'],
-      public: false,
-      first_party: firstParty,
-    });
-    return discover(config.issuer, client.clientId, secret);
-  };
-  const thirdParty = await app(false);
-  const cases = [
-    { title: 'app with a consent page, first sign-in to it', rp: thirdParty },
-    { title: 'the same app again, consent remembered', rp: thirdParty },
-    { title: 'first-party app, no consent page', rp: await app(true) },
-  ];
-  for (const { title, rp } of cases) {
-    let total = 0;
-    let counted = 0;
-    let trail = 0;
-    for (const email of people) {
-      const flow = await beginSignIn(rp, 'https://app.example.test/cb');
-      const before = { statements, audited };
-      const started = performance.now();
-      await redeem(rp, flow, await signIn(new Browser(config.issuer), flow, email, PASSWORD));
-      total += performance.now() - started;
-      // The audit trail is written without being awaited: count its rows with their sign-in.
-      await sesame.audit.settled();
-      counted += statements - before.statements;
-      trail += audited - before.audited;
+for (let round = 1; round <= rounds; round++) {
+  for (const flow of flows) {
+    if (flow === 'sign-ins') {
+      const result = await load({ kind: 'argon2', hash: passwordHash, password: PASSWORD, duration: signInSeconds });
+      record({ round, flow, target: 'argon2', connections: availableParallelism(), result, cpuMs: NaN });
+      for (const target of targets.filter((t) => t.people)) {
+        const emails = target.people!.emails.splice(0, signInsPerRound);
+        const job: LoadJob = { kind: 'sign-ins', issuer: target.issuer, clientId: target.app.id, clientSecret: target.app.secret, redirectUri: target.app.redirectUri, emails, password: PASSWORD, people, duration: signInSeconds };
+        await measure(round, flow, target, people, job);
+      }
+      continue;
     }
-    console.log(
-      `${title}: ${(total / rounds).toFixed(1)} ms and ${(counted / rounds).toFixed(1)} SQL statements per sign-in (${(trail / rounds).toFixed(1)} of them the audit trail), code redeemed (mean of ${rounds})`,
-    );
+    for (const target of targets) {
+      for (const connections of connectionCounts) {
+        const job = await jobs.get(target.name)!(flow, connections, duration, codesFor(target, connections));
+        await measure(round, flow, target, connections, job);
+      }
+    }
   }
-  await sesame.close();
-  await db.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
+
+for (const target of targets) machine.memory[target.name]!.peak = memoryMiB(target.pid).peak;
+progress('stopping…');
+await Promise.all(targets.map((target) => target.stop()));
+await database?.close();
+await stopProcess(worker);
+console.log(report(measurements, machine));
+process.exit(0);

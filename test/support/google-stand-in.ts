@@ -7,7 +7,7 @@ import compose from 'koa-compose';
 import Provider, { interactionPolicy } from 'oidc-provider';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
-import { freePort } from './server.ts';
+import { freePort } from './free-port.ts';
 
 export interface GoogleAccount {
   sub: string;

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './server.ts';
+import { freePort } from './free-port.ts';
 
 export interface PostgresCluster {
   /** postgres://…/postgres on 127.0.0.1. */
