@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { PoolConfig } from 'pg';
 import { servePGlite } from './pglite-wire.ts';
+import { startFromPreparedDataDir } from './prepared-data-dir.ts';
 
 export interface EmbeddedStore {
   /** How to reach the database with node-postgres. */
@@ -34,6 +35,16 @@ const PRIVATE_SOCKET_NAME = `.s.PGSQL.${PRIVATE_PORT}`;
 // Unix socket paths are limited to 107 bytes on Linux.
 const MAX_SOCKET_PATH = 107;
 const ATTACH_WAIT_MS = 15_000;
+// A server restarted right after its predecessor was killed finds the lock still held while the
+// kernel tears the old process down: give a dying owner this long to go before refusing.
+const OWNER_EXIT_WAIT_MS = 5_000;
+
+/**
+ * PostgreSQL's defaults size shared memory for a server of 100 connections with 128 MB of
+ * buffers; PGlite is one backend, and the operating system caches the files under it anyway.
+ * Every page of that memory, once touched, stays in the process's RSS.
+ */
+const MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'max_connections=8'];
 
 /**
  * Opens the embedded database in `dataDir`, or attaches to the process that already has it open
@@ -49,9 +60,16 @@ export interface EmbeddedOptions {
   prepare?: (connection: PoolConfig) => Promise<void>;
   /** How long an attaching process waits for the owner's socket, or for a CLI owner to finish. */
   attachWaitMs?: number;
+  /** How long a server waits for another owner to exit (it may have just been killed). */
+  ownerExitWaitMs?: number;
+  /** Start an empty DATA_DIR from the prepared database (prepared-data-dir.ts) when there is one. */
+  fromPrepared?: boolean;
 }
 
-export async function openEmbeddedStore(dataDir: string, { attach = false, prepare, attachWaitMs = ATTACH_WAIT_MS }: EmbeddedOptions = {}): Promise<EmbeddedStore> {
+export async function openEmbeddedStore(
+  dataDir: string,
+  { attach = false, prepare, attachWaitMs = ATTACH_WAIT_MS, ownerExitWaitMs = OWNER_EXIT_WAIT_MS, fromPrepared = true }: EmbeddedOptions = {},
+): Promise<EmbeddedStore> {
   const runDir = join(dataDir, 'run');
   const socketPath = join(runDir, SOCKET_NAME);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
@@ -61,22 +79,25 @@ export async function openEmbeddedStore(dataDir: string, { attach = false, prepa
   const connection: PoolConfig = { host: runDir, user: 'postgres', database: 'postgres' };
 
   // Another process may hold the lock while it is still starting (socket not up yet) or just
-  // stopping: wait for its socket, or for the lock to be free.
-  const deadline = Date.now() + attachWaitMs;
+  // stopping (or killed, not yet gone): a CLI waits for its socket or for the lock to be free; a
+  // server waits only a moment, for an owner on its way out.
+  const deadline = Date.now() + (attach ? attachWaitMs : ownerExitWaitMs);
   // Attach only to a server: another CLI command will be done in a moment, wait for it instead.
   const role = attach ? 'cli' : 'server';
   let lock = acquireLock(join(dataDir, 'sesame.lock'), role);
   while (lock.heldBy !== undefined) {
-    if (!attach) throw new DataDirBusyError(dataDir, lock.heldBy);
-    if (lock.heldByRole === 'server' && (await accepts(socketPath))) return { connection, owner: false, close: async () => {} };
-    if (Date.now() > deadline) throw new DataDirBusyError(dataDir, lock.heldBy);
+    if (attach && lock.heldByRole === 'server' && (await accepts(socketPath))) return { connection, owner: false, close: async () => {} };
+    // This very process cannot be on its way out.
+    if (Date.now() > deadline || (!attach && lock.heldBy === process.pid)) throw new DataDirBusyError(dataDir, lock.heldBy);
     await new Promise((resolve) => setTimeout(resolve, 100));
     lock = acquireLock(join(dataDir, 'sesame.lock'), role);
   }
 
   let db: PGlite | undefined;
   try {
-    db = await PGlite.create(join(dataDir, 'pgdata'));
+    const pgdata = join(dataDir, 'pgdata');
+    if (fromPrepared) startFromPreparedDataDir(pgdata);
+    db = await PGlite.create(pgdata, { startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS] });
     if (prepare) {
       // A private socket (another "port") that attaching processes do not look for.
       const privatePath = join(runDir, PRIVATE_SOCKET_NAME);
@@ -139,7 +160,7 @@ function acquireLock(path: string, role: 'server' | 'cli'): Lock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const [pidText = '', heldByRole] = readFileSync(path, 'utf8').trim().split(' ');
       const pid = Number.parseInt(pidText, 10);
-      const alive = pid === process.pid ? heldHere.has(path) : Number.isInteger(pid) && isRunning(pid);
+      const alive = pid === process.pid ? heldHere.has(path) : Number.isInteger(pid) && pid > 0 && isRunning(pid);
       if (alive) return { heldBy: pid, heldByRole, release: () => {} };
       rmSync(path, { force: true });
     }
@@ -158,11 +179,18 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
+/** A zombie (killed, not yet reaped by its parent) still has its pid but runs no more. */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (command) state …"; the command may itself hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // no /proc (not Linux): the signal's answer is all there is
   }
 }

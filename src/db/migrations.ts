@@ -1,10 +1,9 @@
 // Prisma migrations without Prisma's native engine: the same schema engine, compiled to
 // WebAssembly, talks to the database through a driver adapter and keeps the standard
 // `_prisma_migrations` table, so `prisma migrate deploy` remains a valid alternative.
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+// The engine is imported only when there is work for it: once loaded, its WebAssembly memory
+// stays with the process, and most starts find every migration applied.
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { SchemaEngine } from '@prisma/schema-engine-wasm';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +47,9 @@ export function readMigrationsList(dir = migrationsDir): MigrationList {
   };
 }
 
-function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void = () => {}) {
+async function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void = () => {}) {
+  const { SchemaEngine } = await import('@prisma/schema-engine-wasm');
+  const { bindMigrationAwareSqlAdapterFactory } = await import('@prisma/driver-adapter-utils');
   const schema = readFileSync(schemaPath, 'utf8');
   return SchemaEngine.new(
     { datamodels: [['schema.prisma', schema]] },
@@ -63,6 +64,7 @@ function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, log: (
  */
 export async function applyMigrations(connection: PoolConfig, log?: (line: string) => void, attempts = 6): Promise<string[]> {
   if (await allApplied(connection)) return [];
+  const { PrismaPg } = await import('@prisma/adapter-pg');
   for (let attempt = 1; ; attempt++) {
     // Our own pool, ended afterwards: the engine's session-level advisory lock goes with it.
     const pool = new pg.Pool({ ...connection, max: 1 });

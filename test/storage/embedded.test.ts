@@ -122,7 +122,7 @@ describe('embedded store', () => {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
     try {
       writeFileSync(join(dataDir, 'sesame.lock'), `${other.pid} server`);
-      await expect(openEmbeddedStore(dataDir)).rejects.toBeInstanceOf(DataDirBusyError);
+      await expect(openEmbeddedStore(dataDir, { ownerExitWaitMs: 300 })).rejects.toBeInstanceOf(DataDirBusyError);
       await expect(openEmbeddedStore(dataDir, { attach: true, attachWaitMs: 300 })).rejects.toBeInstanceOf(DataDirBusyError);
       expect(readFileSync(join(dataDir, 'sesame.lock'), 'utf8')).toBe(`${other.pid} server`);
     } finally {

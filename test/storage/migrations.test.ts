@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import { openEmbeddedStore } from '../../src/db/embedded.ts';
 import { pendingSchemaChange, readMigrationsList } from '../../src/db/migrations.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { StoreKind } from '../support/stores.ts';
@@ -25,6 +26,8 @@ describe('migrations', () => {
 async function emptyDatabase(kind: StoreKind): Promise<{ source: Config['database']; dispose(): Promise<void> }> {
   if (kind === 'postgres') return createTestStore(kind);
   const dataDir = mkdtempSync(join(tmpdir(), 'sesame-empty-'));
+  // PGlite's own initdb: an empty DATA_DIR would otherwise start from the prepared (migrated) one.
+  await (await openEmbeddedStore(dataDir, { fromPrepared: false })).close();
   return { source: { dataDir }, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
