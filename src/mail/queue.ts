@@ -1,7 +1,9 @@
 // The mail_messages table as a work queue shared by every replica. A message is recorded before
 // any attempt; claiming it takes a lease (next_attempt_at pushed past the longest attempt) in the
 // same statement that counts the attempt, and skips rows another replica has locked, so two
-// workers never hold the same message. Times come from the database's clock, not a replica's.
+// workers never hold the same message. A replica that stops gives back what it has not started;
+// one that dies holds its messages until the lease runs out, then any replica takes them again.
+// Times come from the database's clock, not a replica's.
 import type { Prisma } from '../db/database.ts';
 import { backoffSeconds } from '../jobs/backoff.ts';
 import type { OutgoingMail } from './transport.ts';
@@ -44,6 +46,18 @@ export function createMailQueue(prisma: Prisma, { leaseSeconds, retryDelay, maxA
                        FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, recipient, subject, html, text, attempts`;
       return rows.map(({ recipient, id, attempts, ...rest }) => ({ ...rest, id: BigInt(id), to: recipient, attempts: Number(attempts) }));
+    },
+
+    /**
+     * Gives back messages claimed but not handed to the transport (the worker is stopping): due
+     * again at once for any replica, and the claim not counted as an attempt.
+     */
+    async release(mails: readonly ClaimedMail[]): Promise<void> {
+      for (const mail of mails) {
+        await prisma.$executeRaw`
+          UPDATE mail_messages SET attempts = attempts - 1, next_attempt_at = now()
+           WHERE id = ${mail.id} AND status = 'pending' AND attempts = ${mail.attempts}::int`;
+      }
     },
 
     /** Erases the body on the way: it may hold a single-use link. */

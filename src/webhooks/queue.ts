@@ -1,7 +1,9 @@
 // webhook_deliveries as a work queue shared by every replica, like mail_messages
 // (src/mail/queue.ts): claiming a delivery takes a lease (next_attempt_at pushed past the
 // longest attempt) in the same statement that counts the attempt, and skips rows another replica
-// has locked, so two workers never hold the same delivery. Times come from the database's clock.
+// has locked, so two workers never hold the same delivery. A replica that stops gives back what
+// it has not sent; one that dies holds its deliveries until the lease runs out, then any replica
+// takes them again. Times come from the database's clock.
 // A claim takes at most a few deliveries per endpoint, and none for endpoints this worker is
 // already busy with, so a slow endpoint holds a few slots, never the whole worker.
 import type { Prisma } from '../db/database.ts';
@@ -93,6 +95,18 @@ export function createDeliveryQueue(prisma: Prisma, { leaseSeconds, retryDelay, 
         body: row.body,
         attempts: Number(row.attempts),
       }));
+    },
+
+    /**
+     * Gives back deliveries claimed but not sent (the worker is stopping): due again at once for
+     * any replica, and the claim not counted as an attempt.
+     */
+    async release(deliveries: readonly ClaimedDelivery[]): Promise<void> {
+      for (const delivery of deliveries) {
+        await prisma.$executeRaw`
+          UPDATE webhook_deliveries SET attempts = attempts - 1, next_attempt_at = now()
+           WHERE id = ${delivery.id} AND status = 'pending' AND attempts = ${delivery.attempts}::int`;
+      }
     },
 
     /** Only while this worker still holds the delivery (a replay may have queued it again). */
