@@ -6,6 +6,7 @@ import { openDatabase } from './db/database.ts';
 import type { Database } from './db/database.ts';
 import { createLogger } from './log.ts';
 import { createSesame } from './server.ts';
+import { shutDown } from './http/graceful-shutdown.ts';
 import type { Sesame } from './server.ts';
 
 let config: Config;
@@ -22,7 +23,15 @@ const started = performance.now();
 let db: Database | undefined;
 let sesame: Sesame;
 try {
-  db = await openDatabase(config.database, { migrate: true, log: (line) => log.debug({ engine: line }, 'schema engine') });
+  db = await openDatabase(config.database, {
+    migrate: true,
+    log: (line) => log.debug({ engine: line }, 'schema engine'),
+    poolSize: config.databasePool.size,
+    connectTimeoutSeconds: config.databasePool.connectTimeoutSeconds,
+    statementTimeoutSeconds: config.databasePool.statementTimeoutSeconds,
+    // The pool drops the connection and opens another when asked: logged, never fatal.
+    onPoolError: (error) => log.warn({ err: error }, 'database connection lost'),
+  });
   if (db.appliedMigrations.length) log.info({ migrations: db.appliedMigrations }, 'applied database migrations');
   sesame = await createSesame({ config, db, log });
   const { url } = await sesame.listen();
@@ -38,13 +47,27 @@ try {
 
 let stopping = false;
 const stop = async (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C: the person at the terminal does not want to wait for the drain.
+    if (signal === 'SIGINT') {
+      log.warn({ signal }, 'stopped at once');
+      process.exit(1);
+    }
+    return;
+  }
   stopping = true;
-  log.info({ signal }, 'shutting down');
-  setTimeout(() => process.exit(1), 10_000).unref();
-  await sesame.close();
-  await db!.close();
-  process.exit(0);
+  log.info({ signal }, 'signal received');
+  const clean = await shutDown({
+    lifecycle: sesame.lifecycle,
+    ...config.shutdown,
+    steps: [
+      { name: 'closing connections and stopping jobs', run: () => sesame.close() },
+      { name: 'closing the database', run: () => db!.close() },
+    ],
+    leftOver: () => sesame.openConnections(),
+    log,
+  });
+  process.exit(clean ? 0 : 1);
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -9,6 +9,8 @@ import type { MessageKey } from '../i18n/index.ts';
 import type { Logger } from '../log.ts';
 import type { UserService } from '../accounts/users.ts';
 import { appLink, appOfInteraction } from './app-link.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { UNAVAILABLE_RETRY_AFTER } from '../http/unavailable.ts';
 
 const CLIENT_ERRORS = new Set(['invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'invalid_client_metadata']);
 const REQUEST_ERRORS = new Set([
@@ -45,6 +47,10 @@ export function createProviderPages(views: Views, log: Logger, users: Pick<UserS
         return views.render(ctx, 'expired', { app: ctx.oidc ? await appOfInteraction(ctx.oidc.provider, uid) : undefined }, status);
       }
       const requestId = ctx.state.requestId as string;
+      if (isDatabaseUnavailable(error)) {
+        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER));
+        return views.render(ctx, 'unavailable', { requestId }, 503);
+      }
       log.info({ requestId, error: out.error, description: out.error_description, path: ctx.path }, 'protocol error shown to a person');
       views.render(
         ctx,

@@ -16,6 +16,8 @@ import { authorizationParamRules, pkceRequired } from './authorization-rules.ts'
 import { createLoadExistingGrant } from './existing-grant.ts';
 import { unauthorizedGrantType } from './grant-type-errors.ts';
 import type { RememberedConsent } from './existing-grant.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { answerOutage } from '../http/unavailable.ts';
 
 export const SCOPES = [...OIDC_SCOPES, ...SESAME_API_SCOPES] as const;
 
@@ -226,5 +228,9 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
   provider.use(unauthorizedGrantType);
 
   if (onServerError) provider.on('server_error', onServerError);
+  // A database outage is not the request's fault: 503 and Retry-After instead of a 500 (http/unavailable.ts).
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    if (isDatabaseUnavailable(error)) answerOutage(ctx);
+  });
   return provider;
 }
