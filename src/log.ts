@@ -1,5 +1,6 @@
-// Structured logs (JSON lines on stdout). Secrets never reach them: known secret-bearing fields
-// are redacted wherever they appear, and request logs carry paths, never query strings.
+// Structured logs (JSON lines on stdout, ISO times). Secrets never reach them: known
+// secret-bearing fields are redacted wherever they appear, and the request log names route
+// templates, never paths, query strings or bodies (http/request-log.ts).
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
@@ -16,6 +17,12 @@ const REDACTED_FIELDS = [
   'refresh_token',
   'access_token',
   'id_token',
+  'id_token_hint',
+  'logout_token',
+  'client_assertion',
+  'passwordHash',
+  'accessToken',
+  'refreshToken',
   'token',
   'authorization',
   'cookie',
@@ -26,6 +33,7 @@ export function createLogger({ level = 'info', destination }: { level?: string; 
     {
       level,
       base: { service: 'sesame' },
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
         censor: '[redacted]',

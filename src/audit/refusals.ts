@@ -6,7 +6,7 @@ import type { AuditTrail } from './trail.ts';
 
 type Routed = Koa.Context & { _matchedRoute?: string };
 
-export function recordRateLimitRefusal(audit: AuditTrail, ctx: Koa.Context, retryAfterSeconds: number, extra: { target?: string; clientId?: string } = {}): void {
+export function recordRateLimitRefusal(audit: AuditTrail, ctx: Koa.Context, retryAfterSeconds: number, extra: { limit: string; target?: string; clientId?: string }): void {
   const body = (ctx.request as { body?: unknown }).body;
   const typed = body && typeof body === 'object' && typeof (body as { email?: unknown }).email === 'string' ? emailKey((body as { email: string }).email).slice(0, 254) : '';
   // The route's pattern, not its path: an interaction's uid stays out of the trail.
@@ -15,6 +15,6 @@ export function recordRateLimitRefusal(audit: AuditTrail, ctx: Koa.Context, retr
     action: 'rate-limit.refused',
     target: extra.target ?? (typed || route),
     ...(extra.clientId ? { clientId: extra.clientId } : {}),
-    details: { route, method: ctx.method, retry_after_seconds: retryAfterSeconds },
+    details: { route, method: ctx.method, limit: extra.limit, retry_after_seconds: retryAfterSeconds },
   });
 }

@@ -8,8 +8,10 @@ import type { MessageKey } from '../i18n/index.ts';
 import type { Views } from './views.ts';
 import type { AuditTrail } from '../audit/trail.ts';
 import { recordRateLimitRefusal } from '../audit/refusals.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { UNAVAILABLE_RETRY_AFTER } from './unavailable.ts';
 
-export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'busy' | 'expired' | 'too_many';
+export type AppErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'busy' | 'expired' | 'too_many' | 'unavailable';
 
 const STATUS: Record<AppErrorCode, number> = {
   bad_request: 400,
@@ -19,9 +21,10 @@ const STATUS: Record<AppErrorCode, number> = {
   busy: 503,
   expired: 400,
   too_many: 429,
+  unavailable: 503,
 };
 
-const MESSAGE: Record<Exclude<AppErrorCode, 'expired' | 'too_many'>, MessageKey> = {
+const MESSAGE: Record<Exclude<AppErrorCode, 'expired' | 'too_many' | 'unavailable'>, MessageKey> = {
   bad_request: 'error.generic',
   forbidden: 'error.forbidden',
   not_found: 'error.not-found',
@@ -54,6 +57,7 @@ export class ExpiredError extends AppError {
 function classify(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof BusyError) return new AppError('busy');
+  if (isDatabaseUnavailable(error)) return new AppError('unavailable', (error as Error).message);
   if (error instanceof oidcErrors.SessionNotFound) return new AppError('expired', error.error_description);
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status === 404) return new AppError('not_found');
@@ -80,18 +84,22 @@ export function errorPages(log: Logger, views: Views, audit: AuditTrail): Koa.Mi
       const known = classify(error);
       const requestId = ctx.state.requestId as string;
       if (!known) log.error({ err: error, requestId, method: ctx.method, path: ctx.path }, 'request failed');
+      else if (known.code === 'unavailable') log.warn({ requestId, detail: known.message, path: ctx.path }, 'database unavailable: answered 503');
       else if (known.code !== 'not_found' && known.code !== 'method_not_allowed') log.info({ requestId, code: known.code, detail: known.message, path: ctx.path }, 'request refused');
       const status = known?.status ?? 500;
       if (known?.code === 'busy') ctx.set('Retry-After', '5');
-      if (known?.code === 'expired') {
-        views.render(ctx, 'expired', { app: known instanceof ExpiredError ? known.app : undefined }, status);
+      if (known?.code === 'unavailable') {
+        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER));
+        views.render(ctx, 'unavailable', { requestId }, status);
+      } else if (known?.code === 'expired') {
+        views.render(ctx, 'expired', { app: known instanceof ExpiredError ? known.app : undefined, requestId }, status);
       } else if (known?.code === 'too_many') {
-        const seconds = (known as AppError & { retryAfterSeconds: number }).retryAfterSeconds;
+        const { retryAfterSeconds: seconds, limit } = known as AppError & { retryAfterSeconds: number; limit: string };
         ctx.set('Retry-After', String(seconds));
-        recordRateLimitRefusal(audit, ctx, seconds);
-        views.render(ctx, 'too-many', { minutes: ctx.state.t.count('minute', Math.max(1, Math.ceil(seconds / 60))), back: wayBack(ctx) }, status);
+        recordRateLimitRefusal(audit, ctx, seconds, { limit });
+        views.render(ctx, 'too-many', { minutes: ctx.state.t.count('minute', Math.max(1, Math.ceil(seconds / 60))), back: wayBack(ctx), requestId }, status);
       } else if (known?.code === 'not_found') {
-        views.render(ctx, 'error', { title: ctx.state.t('error.not-found-title'), message: ctx.state.t('error.not-found'), home: true }, status);
+        views.render(ctx, 'error', { title: ctx.state.t('error.not-found-title'), message: ctx.state.t('error.not-found'), home: true, requestId }, status);
       } else {
         views.render(ctx, 'error', { message: ctx.state.t(known ? MESSAGE[known.code as keyof typeof MESSAGE] : 'error.generic'), requestId }, status);
       }

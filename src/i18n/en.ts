@@ -126,6 +126,9 @@ export const en = {
   'too-many.message': 'For your security, please wait {minutes} before you try again.',
   'too-many.retry': 'Try again',
 
+  'unavailable.title': 'Temporarily unavailable',
+  'unavailable.message': 'We cannot complete your request right now. Please try again in a minute.',
+
   'consent.title': 'Allow access',
   'consent.heading': '{client} wants to access your {brand} account',
   'consent.signed-in-as': 'Signed in as {email}',

@@ -126,6 +126,9 @@ export const fr: Record<MessageKey, string> = {
   'too-many.message': 'Pour votre sécurité, attendez {minutes} avant de réessayer.',
   'too-many.retry': 'Réessayer',
 
+  'unavailable.title': 'Momentanément indisponible',
+  'unavailable.message': 'Nous ne pouvons pas traiter votre demande pour le moment. Réessayez dans une minute.',
+
   'consent.title': 'Autoriser l’accès',
   'consent.heading': '{client} souhaite accéder à votre compte {brand}',
   'consent.signed-in-as': 'Connecté en tant que {email}',

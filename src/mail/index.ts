@@ -14,6 +14,7 @@ import { createSendGridTransport } from './sendgrid.ts';
 import { describeDeliveryError } from './transport.ts';
 import { createKicker } from '../jobs/kicker.ts';
 import type { Transport } from './transport.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account';
 
@@ -34,7 +35,7 @@ export interface Mailer {
   deliverDue(): Promise<number>;
   /** Background worker: polls every few seconds and is kicked by send(). */
   start(): void;
-  /** Waits for an attempt in progress. */
+  /** Claims nothing more, gives back what it claimed but has not started, and waits for the attempts under way. */
   stop(): Promise<void>;
   /** Deletes delivered and abandoned messages older than `days`; returns how many. */
   deleteDelivered(days: number): Promise<number>;
@@ -44,14 +45,14 @@ export interface Mailer {
 const POLL_INTERVAL_MS = 5000;
 const BATCH_SIZE = 10;
 
-export function createMailer({ prisma, config, log }: { prisma: Prisma; config: Config; log: Logger }): Mailer {
+export function createMailer({ prisma, config, log, metrics }: { prisma: Prisma; config: Config; log: Logger; metrics?: Metrics }): Mailer {
   const { mail } = config;
   const transport: Transport = mail.sendgrid
     ? createSendGridTransport({ ...mail.sendgrid, from: mail.from, timeoutSeconds: mail.timeout })
     : createOutboxTransport({ dir: mail.outboxDir });
   const render = createMailRenderer({ brand: config.brandName, issuer: config.issuer });
-  // Longer than the slowest attempt can last, so no other replica takes a message being sent.
-  const queue = createMailQueue(prisma, { leaseSeconds: 2 * mail.timeout + 60, retryDelay: mail.retryDelay, maxAttempts: mail.maxAttempts });
+  // At least twice the longest attempt (config.ts), so no other replica takes a message being sent.
+  const queue = createMailQueue(prisma, { leaseSeconds: config.deliveryLease, retryDelay: mail.retryDelay, maxAttempts: mail.maxAttempts });
 
   const attempt = async (message: ClaimedMail) => {
     const about = { mailId: String(message.id), to: message.to, kind: message.kind, attempts: message.attempts };
@@ -60,11 +61,14 @@ export function createMailer({ prisma, config, log }: { prisma: Prisma; config: 
       details = await transport.deliver(message);
     } catch (error) {
       const reason = describeDeliveryError(error);
-      if ((await queue.markFailed(message, reason)) === 'failed') log.error({ ...about, reason }, 'e-mail could not be delivered; giving up');
+      const outcome = await queue.markFailed(message, reason);
+      metrics?.mailDelivery(outcome === 'failed' ? 'abandoned' : 'failed');
+      if (outcome === 'failed') log.error({ ...about, reason }, 'e-mail could not be delivered; giving up');
       else log.warn({ ...about, reason }, 'e-mail delivery failed; will retry');
       return;
     }
     await queue.markSent(message);
+    metrics?.mailDelivery('sent');
     log.info({ ...about, transport: transport.name, subject: message.subject, ...details }, 'e-mail delivered');
   };
 
@@ -74,6 +78,11 @@ export function createMailer({ prisma, config, log }: { prisma: Prisma; config: 
     while (proceed()) {
       const batch = await queue.claimDue(BATCH_SIZE);
       if (!batch.length) break;
+      if (!proceed()) {
+        // Stopped while claiming: another replica sends them now rather than after the lease.
+        await queue.release(batch);
+        break;
+      }
       const results = await Promise.allSettled(batch.map(attempt));
       attempted += batch.length;
       const failure = results.find((result) => result.status === 'rejected');

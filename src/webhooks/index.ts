@@ -7,6 +7,7 @@
 import type { Config } from '../config.ts';
 import type { Prisma } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { Sealer } from '../oidc/sealing.ts';
 import { createWebhookEndpoints, secretContext } from './endpoints.ts';
 import type { WebhookEndpoints } from './endpoints.ts';
@@ -24,7 +25,7 @@ export interface Webhooks {
   deliverDue(): Promise<number>;
   /** Background worker: polls every second. */
   start(): void;
-  /** Waits for the attempts in progress. */
+  /** Claims nothing more, gives back what it claimed but has not sent, and waits for the attempts under way. */
   stop(): Promise<void>;
   /** Deletes events older than `days` that nothing waits to deliver; returns how many. */
   deleteFinished(days: number): Promise<number>;
@@ -36,15 +37,15 @@ const PER_ENDPOINT = 4;
 
 /** The endpoints and the delivery queue, on the settings: what the server's worker and the admin CLI work on. */
 export function createWebhookStores({ prisma, config, sealer }: { prisma: Prisma; config: Config; sealer: Sealer }) {
-  const { timeout, retryDelay, maxAttempts } = config.webhooks;
+  const { retryDelay, maxAttempts } = config.webhooks;
   return {
     endpoints: createWebhookEndpoints(prisma, sealer, { production: config.env === 'production' }),
-    // Longer than the slowest attempt can last, so no other replica takes a delivery being sent.
-    deliveries: createDeliveryQueue(prisma, { leaseSeconds: 2 * timeout + 60, retryDelay, maxAttempts }),
+    // At least twice the longest attempt (config.ts), so no other replica takes a delivery being sent.
+    deliveries: createDeliveryQueue(prisma, { leaseSeconds: config.deliveryLease, retryDelay, maxAttempts }),
   };
 }
 
-export function createWebhooks({ prisma, config, log, sealer }: { prisma: Prisma; config: Config; log: Logger; sealer: Sealer }): Webhooks {
+export function createWebhooks({ prisma, config, log, sealer, metrics }: { prisma: Prisma; config: Config; log: Logger; sealer: Sealer; metrics?: Metrics }): Webhooks {
   const { timeout } = config.webhooks;
   const { endpoints, deliveries: queue } = createWebhookStores({ prisma, config, sealer });
   const userAgent = `${config.brandName.normalize('NFD').replace(/[^\x20-\x7e]/g, '')} webhooks (${config.issuer})`;
@@ -55,11 +56,14 @@ export function createWebhooks({ prisma, config, log, sealer }: { prisma: Prisma
       const secret = sealer.open(delivery.secret, secretContext(delivery.endpointId));
       const status = await sendWebhook({ url: delivery.url, secret, id: delivery.eventId, body: delivery.body, timeoutSeconds: timeout, userAgent });
       await queue.markDelivered(delivery, status);
+      metrics?.webhookDelivery('delivered');
       log.debug({ ...about, status }, 'webhook delivered');
     } catch (error) {
       const status = error instanceof DeliveryFailure ? error.status : null;
       const reason = (error as Error).message;
-      if ((await queue.markFailed(delivery, reason, status)) === 'failed') log.error({ ...about, reason }, 'webhook could not be delivered; giving up');
+      const outcome = await queue.markFailed(delivery, reason, status);
+      metrics?.webhookDelivery(outcome === 'failed' ? 'abandoned' : 'failed');
+      if (outcome === 'failed') log.error({ ...about, reason }, 'webhook could not be delivered; giving up');
       else log.warn({ ...about, reason }, 'webhook delivery failed; will retry');
     }
   };
@@ -86,10 +90,12 @@ export function createWebhooks({ prisma, config, log, sealer }: { prisma: Prisma
 
   // Fills the free slots with due deliveries; every finished attempt kicks again.
   const worker = createKicker(
-    async () => {
+    async (running) => {
       const room = CONCURRENCY - inFlightCount();
       if (room <= 0) return;
       const batch = await claim(room);
+      // Stopped while claiming: another replica sends them now rather than after the lease.
+      if (!running()) return queue.release(batch);
       for (const delivery of batch) launch(delivery, worker.kick);
       if (batch.length === room) worker.kick();
     },

@@ -126,7 +126,6 @@ describe.each(STORES)('control characters, bad UTF-8 and absurd lengths on %s (i
       'link-account link': form('/account/link', { token: 'a-token' }),
       'forgot, outside a sign-in, page': page('/account/forgot', { email: 'zoe@example.com' }),
       'forgot, outside a sign-in': form('/account/forgot', { email: 'zoe@example.com' }),
-      health: page('/healthz', { x: '1' }),
       home: page('/', { x: '1' }),
     };
   });

@@ -168,6 +168,7 @@ export function comparableHeaders(page: Page): Record<string, string> {
   const headers = Object.fromEntries(page.headers);
   delete headers.date;
   delete headers['content-length'];
+  delete headers['x-request-id'];
   return headers;
 }
 

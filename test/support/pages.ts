@@ -16,10 +16,12 @@ export function click(browser: Browser, page: Page, selector: string): Promise<P
 
 /**
  * The page with what legitimately differs between two requests replaced: CSRF tokens,
- * interaction ids, and the values given (the address typed, echoed back).
+ * interaction ids, the request id (an error page's reference), and the values given (the
+ * address typed, echoed back).
  */
 export function masked(page: Page, ...values: string[]): string {
-  let body = page.body.replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"').replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…');
+  const requestId = page.headers.get('x-request-id');
+  let body = (requestId ? page.body.replaceAll(requestId, '…') : page.body).replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"').replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…');
   for (const value of values) body = body.replaceAll(value, '…').replaceAll(encodeURIComponent(value), '…');
   return body;
 }
