@@ -3,8 +3,16 @@
 // oidc-provider's own grants end with the session (or the refresh token); this is the memory
 // behind them. Withdrawing a consent also ends every grant and token the app holds for that person.
 import type { Prisma } from '../db/database.ts';
+import { forget, memoized } from '../db/request-memo.ts';
 import { userActor } from '../audit/trail.ts';
 import type { AuditTrail } from '../audit/trail.ts';
+
+/** What a person allowed one app. */
+export interface AllowedApp {
+  clientId: string;
+  scopes: string[];
+  claims: string[];
+}
 
 export interface Consent {
   clientId: string;
@@ -24,15 +32,22 @@ export function resourceScopeKey(indicator: string, scope: string): string {
 
 export function createConsentStore(prisma: Prisma, audit: AuditTrail) {
   return {
-    /** What `userId` allowed `clientId`, or undefined when nothing is remembered. */
-    async find(userId: string, clientId: string): Promise<Consent | undefined> {
-      const row = await prisma.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
-      return row ?? undefined;
+    /**
+     * What `userId` allowed `clientId`, or undefined when nothing is remembered. Read once per
+     * request for every app (`consents:<userId>` in db/request-memo.ts): a read that fetched them
+     * with the account may remember them there.
+     */
+    async find(userId: string, clientId: string): Promise<AllowedApp | undefined> {
+      const allowed = await memoized(`consents:${userId}`, (): Promise<AllowedApp[]> =>
+        prisma.consent.findMany({ where: { userId }, select: { clientId: true, scopes: true, claims: true } }),
+      );
+      return allowed.find((consent) => consent.clientId === clientId);
     },
 
     /** Adds to what `userId` allowed `clientId` (what was allowed before stays allowed). */
     async remember(userId: string, clientId: string, scopes: Iterable<string>, claims: Iterable<string> = []): Promise<void> {
       const allowed = { scopes: [...new Set(scopes)].sort(), claims: [...new Set(claims)].sort() };
+      forget(`consents:${userId}`);
       await prisma.$executeRaw`
         INSERT INTO consents (user_id, client_id, scopes, claims, updated_at)
         VALUES (${userId}, ${clientId}, ${allowed.scopes}::text[], ${allowed.claims}::text[], now())
@@ -57,6 +72,7 @@ export function createConsentStore(prisma: Prisma, audit: AuditTrail) {
       const forgotten = await prisma.consent.findMany({ where: { userId, ...(clientId ? { clientId } : {}) }, select: { clientId: true } });
       const clientIds = forgotten.map((row) => row.clientId);
       if (clientIds.length === 0) return [];
+      forget(`consents:${userId}`);
       const grants = await prisma.oidcPayload.findMany({
         where: { model: 'Grant', accountId: userId, OR: clientIds.map((id) => ({ payload: { path: ['clientId'], equals: id } })) },
         select: { id: true },

@@ -2,10 +2,15 @@
 // through the CLI, each with who, when, from where and in which request. Never a secret: no
 // passwords, tokens, codes, links or cookies, in any field (e-mail addresses are fine).
 //
-// Writing it must never fail nor slow down what it records. The hosted pages `record()`: one
-// INSERT started at once and not awaited, its failure logged; both branches of a decision that
-// must not be told apart by timing (known or unknown account) record exactly one row the same way.
-// The CLI `write()`s and waits, so that a change it cannot record is reported.
+// Writing it must never fail nor slow down what it records. The hosted pages `record()` and do
+// not wait: rows recorded while nothing is being written go out together on the next turn of
+// the event loop, those recorded meanwhile right after, in one INSERT per batch and in the order
+// recorded (a row keeps the moment it was recorded). A batch that fails is written row by row,
+// so one row cannot lose the others; each failure is logged in the context of the request that
+// recorded it. Both branches of a decision that must not be told apart by timing (known or
+// unknown account) record exactly one row the same way. The CLI `write()`s and waits, so that a
+// change it cannot record is reported.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname, userInfo } from 'node:os';
 import type { Prisma } from '../db/database.ts';
 import type { Prisma as Sql } from '../generated/prisma/client.ts';
@@ -64,13 +69,22 @@ const clean = (value: unknown): unknown => {
   return value;
 };
 
+interface Recorded {
+  entry: AuditEntry;
+  row: Sql.AuditEventCreateManyInput;
+  /** Runs a function in the context `record()` was called in (the request, for the log). */
+  within: <R>(fn: () => R) => R;
+}
+
 export function createAuditTrail({ prisma, actor = ANONYMOUS, onError }: AuditTrailOptions): AuditTrail {
-  const pending = new Set<Promise<void>>();
+  let queued: Recorded[] = [];
+  let writing: Promise<void> | undefined;
 
   // Read at once: the request's context is what it is when the event happens.
   const rowOf = (entry: AuditEntry) => {
     const request = currentRequest();
     return clean({
+      at: new Date(),
       actor: entry.actor ?? actor,
       action: entry.action,
       target: entry.target,
@@ -80,22 +94,44 @@ export function createAuditTrail({ prisma, actor = ANONYMOUS, onError }: AuditTr
       userAgent: request?.userAgent ?? null,
       requestId: request?.requestId ?? null,
       ...(entry.details ? { details: entry.details } : {}),
-    }) as Sql.AuditEventCreateInput;
+    }) as Sql.AuditEventCreateManyInput;
   };
 
-  const write = async (entry: AuditEntry) => {
-    await prisma.auditEvent.create({ data: rowOf(entry), select: { id: true } });
+  const writeBatch = async (batch: Recorded[]) => {
+    try {
+      await prisma.auditEvent.createMany({ data: batch.map((recorded) => recorded.row) });
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.within(() => onError(error, batch[0]!.entry));
+      for (const recorded of batch) {
+        await prisma.auditEvent.createMany({ data: [recorded.row] }).catch((failure: unknown) => recorded.within(() => onError(failure, recorded.entry)));
+      }
+    }
+  };
+
+  // One writer at a time: what is recorded while a batch is written waits for the next one.
+  const drain = async () => {
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (queued.length) {
+        const batch = queued;
+        queued = [];
+        await writeBatch(batch);
+      }
+    } finally {
+      writing = undefined;
+    }
   };
 
   return {
     record(entry) {
-      const written = write(entry).catch((error: unknown) => onError(error, entry));
-      pending.add(written);
-      void written.finally(() => pending.delete(written));
+      queued.push({ entry, row: rowOf(entry), within: AsyncLocalStorage.snapshot() });
+      writing ??= drain();
     },
-    write,
+    async write(entry) {
+      await prisma.auditEvent.create({ data: rowOf(entry) as Sql.AuditEventCreateInput, select: { id: true } });
+    },
     async settled() {
-      while (pending.size) await Promise.all(pending);
+      while (writing) await writing;
     },
   };
 }

@@ -1,12 +1,13 @@
 // The consent step: the client's name and everything it will receive, in plain words
-// (consent-page.ts). The grant is built from what the provider says is missing, never from the
-// submitted form.
+// (consent-page.ts). What is allowed is what the provider says is missing, never what the form
+// says; the grant is extended when the sign-in resumes (src/oidc/existing-grant.ts).
 import { z } from 'zod';
 import type { InteractionDeps } from './interaction.ts';
 import { finishInteraction } from './interaction.ts';
 import { text } from './guards.ts';
 import type { StepContext } from './guards.ts';
 import { resourceScopeKey } from '../accounts/consents.ts';
+import type { AllowedConsent } from '../oidc/existing-grant.ts';
 import { consentPageModel } from './consent-page.ts';
 
 export const consentForm = z.object({ decision: text });
@@ -26,21 +27,23 @@ export function submitConsent({ consents }: InteractionDeps) {
       return finishInteraction(ctx, { error: 'access_denied', error_description: 'End-User denied the request' });
     }
 
-    const grant = details.grantId
-      ? (await provider.Grant.find(details.grantId))!
-      : new provider.Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
-    const missing = details.prompt.details;
-    if (missing.missingOIDCScope) grant.addOIDCScope((missing.missingOIDCScope as string[]).join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
-    for (const [indicator, scopes] of Object.entries((missing.missingResourceScopes as Record<string, string[]>) ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const allowed: AllowedConsent = {
+      scopes: [
+        ...(missing.missingOIDCScope ?? []),
+        ...Object.entries(missing.missingResourceScopes ?? {}).flatMap(([indicator, scopes]) => scopes.map((scope) => resourceScopeKey(indicator, scope))),
+      ],
+      claims: missing.missingOIDCClaims ?? [],
+    };
     // Remembered beyond this session: the next sign-in to this app asks only for what is new.
-    const resourceScopes = Object.keys(grant.resources ?? {}).flatMap((indicator) =>
-      grant.getResourceScope(indicator).split(' ').filter(Boolean).map((scope) => resourceScopeKey(indicator, scope)),
-    );
-    await consents.remember(grant.accountId!, grant.clientId!, [...grant.getOIDCScope().split(' ').filter(Boolean), ...resourceScopes], grant.getOIDCClaims());
-    await finishInteraction(ctx, { consent: details.grantId ? {} : { grantId } }, true);
+    // What the session's grant held is remembered again (a request with prompt=consent).
+    const held = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    const heldScopes = held
+      ? [...held.getOIDCScope().split(' '), ...Object.keys(held.resources ?? {}).flatMap((indicator) => held.getResourceScope(indicator).split(' ').map((scope) => resourceScopeKey(indicator, scope)))]
+      : [];
+    await consents.remember(details.session!.accountId, details.params.client_id as string, [...heldScopes, ...allowed.scopes].filter(Boolean), [...(held?.getOIDCClaims() ?? []), ...allowed.claims]);
+    // The grant takes it when the sign-in resumes (src/oidc/existing-grant.ts), without reading
+    // the memory written just now.
+    await finishInteraction(ctx, { consent: { allowed } }, true);
   };
 }

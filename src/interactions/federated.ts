@@ -93,8 +93,7 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     const provider = deps.connectors.get(pending.identity.provider)?.displayName ?? pending.identity.provider;
 
     if (action === 'email') {
-      await deps.limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
-      await deps.limits.hit(LIMITS.resendPerAccount, user.id);
+      await deps.limits.hitAll([LIMITS.resendPerIp, clientNetwork(ctx.ip)], [LIMITS.resendPerAccount, user.id]);
       await deps.selfService.sendLinkConfirmation(user, pending.identity, provider, { locale: ctx.state.locale, interactionUid: details.uid });
       const message = ctx.state.t('linking.sent', { email: user.email, provider });
       return deps.views.render(ctx, 'check-inbox', { message, lifetime: ctx.state.t.duration(LINK_ACCOUNT_TTL), backLink: `/interaction/${details.uid}` });

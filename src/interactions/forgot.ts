@@ -36,8 +36,7 @@ export function submitForgot({ views, csrf, selfService, limits, afterResponse }
     const error = checkEmail(ctx.state.t, email);
     if (error) return views.render(ctx, 'forgot', { ...paths(uid), email, error, csrfToken: csrf.token(ctx) }, 400);
 
-    await limits.hit(LIMITS.resetPerIp, clientNetwork(ctx.ip));
-    await limits.hit(LIMITS.resetPerAccount, emailKey(email));
+    await limits.hitAll([LIMITS.resetPerIp, clientNetwork(ctx.ip)], [LIMITS.resetPerAccount, emailKey(email)]);
     // Looked up only once the answer is out, known address or not: the time it takes tells nothing.
     const origin = { locale: ctx.state.locale, interactionUid: uid };
     afterResponse.run(ctx, 'password reset request', () => selfService.requestReset(email, origin));

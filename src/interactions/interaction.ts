@@ -78,12 +78,18 @@ export function loadInteraction({ provider: current, views }: InteractionDeps): 
   };
 }
 
-/** Reports the step's result to the provider and follows it with a 303 (never 307: RFC 9700 §4.12). */
+/**
+ * Reports the step's result to the provider and follows it with a 303 (never 307: RFC 9700
+ * §4.12). What provider.interactionResult() does, on the interaction loadInteraction found and
+ * checked in this request: that call would read it and its session again. The resume checks
+ * the session once more.
+ */
 export async function finishInteraction(ctx: WithInteraction, result: InteractionResults, merge = false): Promise<void> {
-  const { provider } = ctx.state.interaction;
-  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  const { details } = ctx.state.interaction;
+  details.result = merge && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+  await details.save(details.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
-  ctx.redirect(returnTo);
+  ctx.redirect(details.returnTo);
 }
 
 /** Back to the page for whatever the provider wants now. */

@@ -44,8 +44,7 @@ export function submitRegister(deps: InteractionDeps) {
     });
     if (errors) return render(ctx, deps, values, errors, 400);
 
-    await deps.limits.hit(LIMITS.registerPerIp, clientNetwork(ctx.ip));
-    await deps.limits.hit(LIMITS.registerPerAccount, emailKey(values.email));
+    await deps.limits.hitAll([LIMITS.registerPerIp, clientNetwork(ctx.ip)], [LIMITS.registerPerAccount, emailKey(values.email)]);
     await deps.selfService.register(
       { email: values.email, password, givenName: values.given_name, familyName: values.family_name },
       { locale: ctx.state.locale, interactionUid: details.uid },
@@ -60,8 +59,7 @@ export function resendRegistration(deps: InteractionDeps) {
     const { details } = ctx.state.interaction;
     const email = ctx.state.form.email.trim();
     if (checkEmail(ctx.state.t, email)) throw new AppError('bad_request', 'resend without a valid address');
-    await deps.limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
-    await deps.limits.hit(LIMITS.resendPerAccount, emailKey(email));
+    await deps.limits.hitAll([LIMITS.resendPerIp, clientNetwork(ctx.ip)], [LIMITS.resendPerAccount, emailKey(email)]);
     const origin = { locale: ctx.state.locale, interactionUid: details.uid };
     deps.afterResponse.run(ctx, 'confirmation link resend', () => deps.selfService.resendVerification(email, origin));
     renderInbox(ctx, deps, email, ctx.state.t('inbox.resent', { email }));

@@ -13,8 +13,7 @@ import { clientNetwork } from '../http/client-network.ts';
 export const verifyEmailForm = z.object({ action: text });
 
 async function sendLink(ctx: StepPage, { selfService, limits }: InteractionDeps, user: User) {
-  await limits.hit(LIMITS.resendPerIp, clientNetwork(ctx.ip));
-  await limits.hit(LIMITS.resendPerAccount, user.id);
+  await limits.hitAll([LIMITS.resendPerIp, clientNetwork(ctx.ip)], [LIMITS.resendPerAccount, user.id]);
   const { details } = ctx.state.interaction;
   await selfService.sendVerification(user, { locale: ctx.state.locale, interactionUid: details.uid });
 }

@@ -2,11 +2,17 @@
 // requests; for the others, what they allowed before, in this session or an earlier one
 // (src/accounts/consents.ts). Both OpenID scopes and claims and the scopes of the APIs named with
 // `resource` (remembered as "<resource>|<scope>"). prompt=consent still always asks
-// (oidc-provider's policy).
+// (oidc-provider's policy). After the consent page, what it allowed comes with the step's result.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { resourceScopeKey } from '../accounts/consents.ts';
 
-export type RememberedConsent = (accountId: string, clientId: string) => Promise<{ scopes: string[]; claims: string[] } | undefined>;
+/** OpenID scopes and API scopes (as "<resource>|<scope>") and claims a person allowed an app. */
+export interface AllowedConsent {
+  scopes: string[];
+  claims: string[];
+}
+
+export type RememberedConsent = (accountId: string, clientId: string) => Promise<AllowedConsent | undefined>;
 
 type Grant = InstanceType<KoaContextWithOIDC['oidc']['provider']['Grant']>;
 
@@ -38,7 +44,9 @@ export function createLoadExistingGrant(rememberedConsent: RememberedConsent) {
     const missing = missingFrom(ctx, grant);
     if (existing && missing.scopes.length === 0 && missing.claims.length === 0 && missing.resources.length === 0) return existing;
     const firstParty = client!.metadata().first_party === true;
-    const allowed = firstParty ? undefined : await rememberedConsent(accountId, client!.clientId);
+    // Just allowed on the consent page (src/interactions/consent.ts, which also remembered it).
+    const allowedNow = ctx.oidc.result?.consent?.allowed as AllowedConsent | undefined;
+    const allowed = firstParty ? undefined : (allowedNow ?? (await rememberedConsent(accountId, client!.clientId)));
     if (!firstParty && !allowed) return existing;
     const scopes = missing.scopes.filter((scope) => firstParty || allowed!.scopes.includes(scope));
     const claims = missing.claims.filter((claim) => firstParty || allowed!.claims.includes(claim));
