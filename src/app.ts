@@ -1,21 +1,29 @@
-// Composes the Koa app: request ids and logs, security headers, language, error pages, the
-// edge's refusals (cross-site forms, malformed parameters), our routes (assets, health, hosted
-// pages), then oidc-provider for every protocol endpoint.
+// Composes the Koa app: request ids and logs, health and metrics, security headers, then two
+// branches. The endpoints apps call (token, userinfo, discovery, JWKS…) go through the parameter
+// check and the client-authentication limits straight to oidc-provider; every other request gets
+// language, error pages, the edge's refusals (cross-site forms, malformed parameters), our routes
+// (assets, hosted pages), then oidc-provider for the protocol pages.
 import Koa from 'koa';
 import Router from '@koa/router';
-import { randomBytes } from 'node:crypto';
+import compose from 'koa-compose';
 import type { Logger } from './log.ts';
 import type { Views } from './http/views.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { errorPages } from './http/errors.ts';
+import { OPERATIONS, requestLog } from './http/request-log.ts';
+import { healthEndpoints } from './http/health.ts';
+import type { HealthDeps } from './http/health.ts';
+import { metricsEndpoint } from './http/metrics-endpoint.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { registerInteractionRoutes } from './interactions/index.ts';
 import { registerUsersFeedRoutes } from './api/users-feed.ts';
 import type { UserChanges } from './accounts/user-changes.ts';
 import type { ClientRegistry } from './clients/registry.ts';
 import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
-import { requestMemoScope } from './db/request-memo.ts';
-import { requestContextScope } from './http/request-context.ts';
+import { requestScope } from './http/request-context.ts';
+import { writeBeforeAnswer } from './db/request-memo.ts';
+import { protocolErrors, splitProtocolFromPages } from './http/protocol-endpoints.ts';
 import { clientAuthLimits } from './http/client-auth-limits.ts';
 import { brandedFormPosts, signedOutPageNamesTheApp } from './interactions/provider-pages.ts';
 import { refuseCrossSitePosts } from './http/same-origin-posts.ts';
@@ -31,8 +39,11 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   host: ProviderHost;
   /** `draining` after SIGTERM: not ready for new traffic (src/main.ts). */
   lifecycle: { readonly draining: boolean };
-  /** Answers whether the database is reachable, for /healthz. */
-  healthy(): Promise<boolean>;
+  /** What /readyz checks besides `lifecycle` (http/health.ts). */
+  readiness: Omit<HealthDeps, 'lifecycle' | 'log'>;
+  metrics: Metrics;
+  /** /metrics asks for it as a bearer token, when set. */
+  metricsToken?: string;
   clients: ClientRegistry;
   userChanges: UserChanges;
 }
@@ -43,10 +54,10 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
  * one issuer, and no host-header poisoning of discovery or links.
  */
 function pinHostToIssuer(host: string): Koa.Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     ctx.req.headers.host = host;
     delete ctx.req.headers['x-forwarded-host'];
-    await next();
+    return next();
   };
 }
 
@@ -76,44 +87,41 @@ export function createApp(deps: AppDeps): Koa {
   Object.defineProperty(app, 'keys', { get: deps.cookieKeys, enumerable: true });
   app.silent = true;
 
-  app.use(requestMemoScope);
-  // Who is asking, for the audit trail (http/request-context.ts).
-  app.use(requestContextScope);
+  // Every request: an id, one log line, its metrics (http/request-log.ts).
+  app.use(requestLog(log, deps.metrics));
+  // Probes and scrapes are answered at once, before any page or provider middleware.
+  app.use(healthEndpoints({ lifecycle: deps.lifecycle, log, ...deps.readiness }));
+  app.use(metricsEndpoint(deps.metrics, deps.metricsToken));
+  // One scope per request: its memo of reads, and who is asking for the audit trail (http/request-context.ts).
+  app.use(requestScope);
   app.use(pinHostToIssuer(new URL(deps.issuer).host));
-  app.use(async (ctx, next) => {
-    ctx.state.requestId = randomBytes(6).toString('hex');
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      log.debug({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
-    }
-  });
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
   if (deps.issuer.startsWith('https:')) app.use(warnOnceIfPlainHttp(log, deps.trustProxy));
-  app.use(views.middleware);
-  app.use(errorPages(log, views, deps.audit));
-  // Before anything reads a parameter: no form from another site, no parameter a database
-  // cannot store (http/same-origin-posts.ts, http/request-parameters.ts).
-  app.use(refuseCrossSitePosts(deps.issuer));
-  app.use(checkRequestParameters({ views, log }));
-  app.use(views.assets);
+
+  // No parameter a database cannot store (http/request-parameters.ts), on every request.
+  const parameters = checkRequestParameters({ views, log });
+  // What apps call (token, userinfo, discovery…): none of the pages' middleware (http/protocol-endpoints.ts).
+  // The tokens a request mints are written together just before its answer (db/request-memo.ts).
+  const protocol = compose([protocolErrors(log), writeBeforeAnswer, parameters, clientAuthLimits(deps.limits, deps.audit), host.middleware]);
 
   const router = new Router();
-  router.get('/healthz', async (ctx) => {
-    const ok = await deps.healthy().catch(() => false);
-    ctx.status = ok ? 200 : 503;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: ok ? 'ok' : 'unavailable' };
-  });
+  // Answered at the top for GET and HEAD; known here too, so that another method gets the 405 page with Allow.
+  router.get([...OPERATIONS], () => {});
   registerInteractionRoutes(router, { ...deps, provider: host.current });
   registerUsersFeedRoutes(router, { provider: host.current, clients: deps.clients, changes: deps.userChanges, log, issuer: deps.issuer });
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-
-  app.use(clientAuthLimits(deps.limits, deps.audit));
-  app.use(brandedFormPosts(views));
-  app.use(signedOutPageNamesTheApp());
-  app.use(host.middleware);
+  const pages = compose([
+    views.middleware,
+    errorPages(log, views, deps.audit),
+    // Before anything reads a parameter: no form from another site (http/same-origin-posts.ts).
+    refuseCrossSitePosts(deps.issuer),
+    parameters,
+    views.assets,
+    router.routes(),
+    router.allowedMethods(),
+    brandedFormPosts(views),
+    signedOutPageNamesTheApp(),
+    host.middleware,
+  ]);
+  app.use(splitProtocolFromPages(protocol as Koa.Middleware, pages as Koa.Middleware));
   return app;
 }

@@ -84,6 +84,7 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT: seconds(10),
   WEBHOOK_RETRY_DELAY: seconds(30),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  DELIVERY_LEASE: seconds(60),
 
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
@@ -207,6 +208,11 @@ export interface Config {
     readonly retryDelay: number;
     readonly maxAttempts: number;
   };
+  /**
+   * Seconds a replica holds an e-mail or webhook delivery it claimed: another replica sends it
+   * after this long if the first died (kill -9) before recording the outcome.
+   */
+  readonly deliveryLease: number;
 }
 
 export class ConfigError extends Error {
@@ -266,6 +272,11 @@ function crossProblems(e: Partial<Settings>): string[] {
   }
   for (const domain of domainList(e.GOOGLE_ALLOWED_DOMAINS)) {
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) problems.push(`GOOGLE_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
+  }
+  for (const timeout of ['MAIL_TIMEOUT', 'WEBHOOK_TIMEOUT'] as const) {
+    if (e.DELIVERY_LEASE !== undefined && e[timeout] !== undefined && e.DELIVERY_LEASE < 2 * e[timeout]) {
+      problems.push(`DELIVERY_LEASE: must be at least twice ${timeout} (an attempt must end well within the lease, or another replica sends it again)`);
+    }
   }
   if (e.SHUTDOWN_DRAIN_SECONDS !== undefined && e.SHUTDOWN_TIMEOUT !== undefined && e.SHUTDOWN_DRAIN_SECONDS >= e.SHUTDOWN_TIMEOUT) {
     problems.push('SHUTDOWN_DRAIN_SECONDS: must be less than SHUTDOWN_TIMEOUT (requests in flight need time to finish after the drain)');
@@ -393,6 +404,7 @@ export function loadConfig(env: Env): Config {
       maxAttempts: e.MAIL_MAX_ATTEMPTS,
     }),
     webhooks: Object.freeze({ timeout: e.WEBHOOK_TIMEOUT, retryDelay: e.WEBHOOK_RETRY_DELAY, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS }),
+    deliveryLease: e.DELIVERY_LEASE,
   });
 }
 

@@ -50,6 +50,13 @@ import { createAuditTrail } from './audit/trail.ts';
 import type { AuditTrail } from './audit/trail.ts';
 import { deleteOldAuditEvents } from './audit/history.ts';
 import { currentRequest } from './http/request-context.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { countingAuditTrail } from './observability/audit-counts.ts';
+import { observeProvider } from './observability/provider-events.ts';
+import { readMigrationsList } from './db/migrations.ts';
+import { trackConnections } from './http/graceful-shutdown.ts';
+import type { ConnectionTracker } from './http/graceful-shutdown.ts';
+import { createExclusiveJob, JOB_LOCKS } from './jobs/exclusive.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
@@ -73,7 +80,7 @@ export interface Sesame {
   webhooks: Webhooks;
   /** The audit trail (tests and the benchmark: `settled()` waits for what is being written). */
   audit: AuditTrail;
-  /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL. */
+  /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL, on one replica at a time. */
   cleanup(): Promise<void>;
   /**
    * Where the process is in its life: `draining` once SIGTERM arrived (/readyz answers 503 so a
@@ -82,8 +89,13 @@ export interface Sesame {
   lifecycle: Lifecycle;
   /** Starts listening; resolves with the bound address. */
   listen(port?: number, hostname?: string): Promise<{ server: Server; url: string }>;
-  /** Stops background jobs and the HTTP server (not the database, which the caller opened). */
+  /**
+   * Stops background jobs and the HTTP server (not the database, which the caller opened): no new
+   * connection, what arrives on open ones answered with Connection: close, then every connection closed.
+   */
   close(): Promise<void>;
+  /** Connections and requests still open (what a shutdown that ran out of time left). */
+  openConnections(): { connections: number; requests: number };
 }
 
 export interface Lifecycle {
@@ -111,11 +123,13 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const sealed = await keys.sealStored();
   if (sealed) log.info({ keys: sealed }, 'encrypted signing keys stored before SECRETS_ENCRYPTION_KEY was set');
 
-  // Written beside what it records, never awaited there: a failure is logged, not shown.
-  const audit = createAuditTrail({
+  const metrics = createMetrics({ prisma, pool: db.pool });
+  // Written beside what it records, never awaited there: a failure is logged, not shown. Sign-ins
+  // and rate-limit refusals are counted from it (observability/audit-counts.ts).
+  const audit = countingAuditTrail(createAuditTrail({
     prisma,
     onError: (error, entry) => log.error({ err: error, action: entry.action, requestId: currentRequest()?.requestId }, 'could not record an audit event'),
-  });
+  }), metrics);
   const passwords = createPasswordHasher(config.argon2);
   const users = createUserService(prisma, passwords, { defaultRoles: config.roles.defaults, audit });
   const clients = createClientRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl, production: config.env === 'production' });
@@ -128,8 +142,8 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const apis = createApiRegistry(prisma, { cacheTtlSeconds: config.clientCacheTtl });
   const tokens = createOneTimeTokens(prisma);
   const limits = createRateLimiter(prisma);
-  const mailer = createMailer({ prisma, config, log });
-  const webhooks = createWebhooks({ prisma, config, log, sealer });
+  const mailer = createMailer({ prisma, config, log, metrics });
+  const webhooks = createWebhooks({ prisma, config, log, sealer, metrics });
   const sealedHooks = await webhooks.endpoints.sealStored();
   if (sealedHooks) log.info({ endpoints: sealedHooks }, 'encrypted webhook secrets stored before SECRETS_ENCRYPTION_KEY was set or under the previous key');
   if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
@@ -143,8 +157,8 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   const devices = createDeviceCookies({ key: secrets.derive('device-cookie') });
   const afterResponse = createAfterResponse(log);
   const pages = createProviderPages(views, log, users);
-  const adapter = createAdapterFactory(prisma, clients);
-  const findAccount = createFindAccount(users);
+  const adapter = createAdapterFactory(db.sql, clients);
+  const findAccount = createFindAccount(db.sql);
   const consents = createConsentStore(prisma, audit);
   const userChanges = createUserChanges(prisma, { settleSeconds: config.usersFeedSettle });
 
@@ -156,7 +170,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     jwksMaxAge: config.jwksMaxAge,
     log,
     build: (jwks, cookieKeys) =>
-      withSessionEvents(createProvider({
+      observeProvider(withSessionEvents(createProvider({
         config,
         policy,
         adapter,
@@ -167,7 +181,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
         rememberedConsent: consents.find,
         pages,
         onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
-      }), prisma, log, audit),
+      }), prisma, log, audit), log, metrics),
   });
 
   const lifecycle: Lifecycle = { draining: false };
@@ -194,10 +208,13 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     clients,
     userChanges,
     audit,
-    healthy: async () => (await prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1,
+    readiness: { prisma, migrations: readMigrationsList().migrationDirectories.map((dir) => dir.path), keysLoaded: () => host.current() !== undefined },
+    metrics,
+    metricsToken: config.metricsToken,
   });
 
-  const cleanup = async () => {
+  // One replica at a time (jobs/exclusive.ts): the others skip the round.
+  const cleanupJob = createExclusiveJob(prisma, { lock: JOB_LOCKS.cleanup, shared: 'url' in config.database, maxSeconds: config.cleanupInterval }, async () => {
     const deleted = {
       payloads: await deleteExpiredPayloads(prisma),
       retiredKeys: await keys.pruneRetired(new Date(), keyPolicy.retention),
@@ -208,6 +225,9 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       auditEvents: await deleteOldAuditEvents(prisma, config.auditRetention),
     };
     if (Object.values(deleted).some(Boolean)) log.info(deleted, 'deleted expired rows');
+  });
+  const cleanup = async () => {
+    await cleanupJob.run();
   };
   mailer.start();
   webhooks.start();
@@ -217,6 +237,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   cleanupTimer.unref();
 
   let server: Server | undefined;
+  let connections: ConnectionTracker | undefined;
   return {
     app,
     mailer,
@@ -233,6 +254,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     lifecycle,
     async listen(port = config.port, hostname = config.host) {
       server = createHttpServer(app.callback());
+      connections = trackConnections(server);
       // Keep idle connections open a little longer than typical load balancers (60 s).
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
@@ -242,15 +264,11 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       const { port: bound } = server.address() as AddressInfo;
       return { server, url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${bound}` };
     },
+    openConnections: () => connections?.open() ?? { connections: 0, requests: 0 },
     async close() {
       clearInterval(cleanupTimer);
       host.stop();
-      await mailer.stop();
-      await webhooks.stop();
-      if (server) {
-        server.closeIdleConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      await Promise.all([mailer.stop(), webhooks.stop(), connections?.close(lifecycle.draining)]);
       // What the last requests recorded, before the caller closes the database.
       await audit.settled();
       // Before the caller closes the database they use.

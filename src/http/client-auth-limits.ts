@@ -28,9 +28,9 @@ function basicClientId(header: string): string | undefined {
 }
 
 export function clientAuthLimits(limits: RateLimiter, audit: AuditTrail): Koa.Middleware {
-  return async (ctx, next) => {
+  const afterFailure = async (ctx: Koa.Context, next: Koa.Next) => {
     await next();
-    if (ctx.method !== 'POST' || !ENDPOINTS.has(ctx.path) || ctx.status !== 401) return;
+    if (ctx.status !== 401) return;
     const subjects = new Set([`ip:${clientNetwork(ctx.ip)}`]);
     const named = basicClientId(ctx.get('authorization'));
     const found = (ctx as unknown as { oidc?: { client?: { clientId: string } } }).oidc?.client?.clientId;
@@ -43,11 +43,12 @@ export function clientAuthLimits(limits: RateLimiter, audit: AuditTrail): Koa.Mi
       });
     }
     if (!retryAfter) return;
-    recordRateLimitRefusal(audit, ctx, retryAfter, { target: named ?? found ?? clientNetwork(ctx.ip), clientId: named ?? found });
+    recordRateLimitRefusal(audit, ctx, retryAfter, { limit: CLIENT_AUTH_FAILURES.name, target: named ?? found ?? clientNetwork(ctx.ip), clientId: named ?? found });
     ctx.status = 429;
     ctx.remove('WWW-Authenticate');
     ctx.set('Retry-After', String(retryAfter));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: 'temporarily_unavailable', error_description: 'too many failed client authentications; try again later' };
   };
+  return (ctx, next) => (ctx.method === 'POST' && ENDPOINTS.has(ctx.path) ? afterFailure(ctx, next) : next());
 }

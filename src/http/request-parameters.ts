@@ -11,10 +11,10 @@
 // This is also the one parser of form bodies: it reads the urlencoded body once and leaves it on
 // ctx.request.body, where our routes read it and where oidc-provider takes an already parsed
 // body (lib/shared/selective_body.js: it warns once, "already parsed request body detected").
-import * as querystring from 'node:querystring';
 import type Koa from 'koa';
 import type { Logger } from '../log.ts';
 import type { Views } from './views.ts';
+import { PROTOCOL_ENDPOINTS } from './protocol-endpoints.ts';
 
 const MAX_VALUE_LENGTH = 8192;
 const MAX_NAME_LENGTH = 128;
@@ -31,8 +31,6 @@ const CONTROL_BUT_JSON_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u00
 // Named in error descriptions only when plain (never echo what was refused).
 const PLAIN_NAME = /^[\w.\-[\]]{1,64}$/;
 
-/** oidc-provider's endpoints that answer JSON (its default routes: provider.ts sets none). */
-const JSON_ENDPOINTS = new Set(['/.well-known/openid-configuration', '/jwks', '/token', '/token/introspection', '/token/revocation', '/request', '/me']);
 /** Pages that oidc-provider renders: the relying app's request is refused as a bad request. */
 const PROTOCOL_PAGES = new Set(['/auth', '/session/end', '/session/end/confirm', '/session/end/success']);
 
@@ -55,23 +53,34 @@ function problemInValue(name: string, value: string | undefined): string | undef
   return undefined;
 }
 
-/** What is wrong with an application/x-www-form-urlencoded string (a query or a body), if anything. */
-export function problemInParameters(encoded: string): string | undefined {
+type Parameters = Record<string, string | string[]>;
+
+/**
+ * The parameters of an application/x-www-form-urlencoded string (a query or a body), as
+ * querystring.parse gives them (a repeated name: an array), or what is wrong with it: each pair
+ * is decoded once, checked and kept in the same pass.
+ */
+export function parseParameters(encoded: string): { values: Parameters; problem?: undefined } | { values?: undefined; problem: string } {
   const pairs = encoded.split('&').filter(Boolean);
-  if (pairs.length > MAX_PARAMETERS) return `more than ${MAX_PARAMETERS} parameters`;
+  if (pairs.length > MAX_PARAMETERS) return { problem: `more than ${MAX_PARAMETERS} parameters` };
+  const values: Parameters = Object.create(null);
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     const name = decode(at === -1 ? pair : pair.slice(0, at), true);
-    if (name === undefined || CONTROL.test(name) || name.length > MAX_NAME_LENGTH) return 'a parameter name is not plain text';
-    const problem = problemInValue(name, at === -1 ? '' : decode(pair.slice(at + 1), true));
-    if (problem) return problem;
+    if (name === undefined || CONTROL.test(name) || name.length > MAX_NAME_LENGTH) return { problem: 'a parameter name is not plain text' };
+    const value = at === -1 ? '' : decode(pair.slice(at + 1), true);
+    const problem = problemInValue(name, value);
+    if (problem) return { problem };
+    const earlier = values[name];
+    values[name] = earlier === undefined ? value! : Array.isArray(earlier) ? [...earlier, value!] : [earlier, value!];
   }
-  return undefined;
+  return { values };
 }
 
 /** What is wrong with a request path (router parameters are decoded from it), if anything. */
 export function problemInPath(path: string): string | undefined {
-  const decoded = decode(path, false);
+  // Nothing escaped (most requests): the path is its own decoding.
+  const decoded = path.includes('%') ? decode(path, false) : path;
   if (decoded === undefined) return 'the path is not percent-encoded UTF-8';
   if (CONTROL.test(decoded)) return 'the path contains a control character';
   if (path.length > MAX_PATH_LENGTH) return `the path is longer than ${MAX_PATH_LENGTH} characters`;
@@ -105,7 +114,8 @@ function refuse(ctx: Koa.Context, { views, log }: { views: Views; log: Logger },
   log.info({ requestId: ctx.state.requestId, path: ctx.path, problem }, 'malformed request refused');
   const out = { error: 'invalid_request', error_description: problem };
   ctx.set('Cache-Control', 'no-store');
-  if (JSON_ENDPOINTS.has(ctx.path) || ctx.path.startsWith('/api/')) {
+  if (PROTOCOL_ENDPOINTS.has(ctx.path) || ctx.path.startsWith('/api/')) {
+    // The endpoints apps call answer JSON (http/protocol-endpoints.ts); so does Sésame's own API.
     ctx.status = 400;
     ctx.body = out;
     return;
@@ -120,19 +130,23 @@ function refuse(ctx: Koa.Context, { views, log }: { views: Views; log: Logger },
 }
 
 export function checkRequestParameters(deps: { views: Views; log: Logger }): Koa.Middleware {
-  return async (ctx, next) => {
-    let problem = problemInPath(ctx.path) ?? problemInParameters(ctx.querystring);
-    if (!problem && ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
-      try {
-        const body = await readBody(ctx);
-        problem = problemInParameters(body);
-        ctx.request.body = querystring.parse(body);
-      } catch (error) {
-        if (!(error instanceof ParameterProblem)) throw error;
-        problem = error.message;
-      }
+  const checkBody = async (ctx: Koa.Context, next: Koa.Next) => {
+    let problem: string | undefined;
+    try {
+      const parsed = parseParameters(await readBody(ctx));
+      problem = parsed.problem;
+      if (parsed.values) ctx.request.body = parsed.values;
+    } catch (error) {
+      if (!(error instanceof ParameterProblem)) throw error;
+      problem = error.message;
     }
     if (problem) return refuse(ctx, deps, problem);
     await next();
+  };
+  return (ctx, next) => {
+    const problem = problemInPath(ctx.path) ?? (ctx.querystring ? parseParameters(ctx.querystring).problem : undefined);
+    if (problem) return refuse(ctx, deps, problem);
+    if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) return checkBody(ctx, next);
+    return next();
   };
 }

@@ -1,15 +1,24 @@
 // oidc-provider's storage: one table keyed by (model, id), every lookup scoped by model.
 // Expired rows are treated as absent; deleting a row already gone is not an error; `consume`
 // is a single conditional UPDATE, so of many concurrent redemptions exactly one wins.
-// Clients are not stored here: the "Client" model reads the client registry. Repeated reads
-// within one request are answered once (db/request-memo.ts). An id PostgreSQL cannot store (a
-// NUL) names nothing: found nowhere, never a database error (the edge refuses them first,
-// http/request-parameters.ts; a client_id from a Basic header does not pass there).
+// Clients are not stored here: the "Client" model reads the client registry. An id PostgreSQL
+// cannot store (a NUL) names nothing: found nowhere, never a database error (the edge refuses them
+// first, http/request-parameters.ts; a client_id from a Basic header does not pass there).
+//
+// Every protocol request runs these statements, so they are plain SQL, prepared (db/sql.ts), one
+// round trip each. Within one request (db/request-memo.ts) a row is read once; a token is read
+// with its grant, session and account, which oidc-provider asks for next; saving a row again
+// exactly as this request last saved it is skipped (oidc-provider saves an interaction or a
+// session several times); the tokens the token endpoint mints are written together in one
+// statement just before its answer (nobody else knows their ids until then).
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
-import { forget, memoized } from '../db/request-memo.ts';
+import type { SqlClient } from '../db/sql.ts';
+import { MAX_BATCH, findStatement, statements, upsertStatement } from './adapter-sql.ts';
+import { deferUntilAnswer, forget, memoized, remember, seen, settleDeferred, unchanged, written } from '../db/request-memo.ts';
 import { sessionsEndedBy } from './session-events.ts';
+import { accountFromJson } from './account.ts';
 
 export interface ClientSource {
   providerMetadata(clientId: string): Promise<AdapterPayload | undefined>;
@@ -17,8 +26,39 @@ export interface ClientSource {
 
 export type AdapterFactory = (model: string) => Adapter;
 
-export function createAdapterFactory(prisma: Prisma, clients: ClientSource): AdapterFactory {
-  const rows = prisma.oidcPayload;
+/** The payload stays JSON text until it is handed out: a fresh object for each caller, no copying. */
+interface Row {
+  payload: string;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+interface FoundRow extends Row {
+  model: string;
+  id: string;
+  grant_id: string | null;
+  grant_payload: string | null;
+  grant_expires_at: Date | null;
+  grant_consumed_at: Date | null;
+  session_uid: string | null;
+  session_payload: string | null;
+  session_expires_at: Date | null;
+  session_consumed_at: Date | null;
+  account_id: string | null;
+  account: Parameters<typeof accountFromJson>[0];
+}
+
+/** Tokens the token endpoint mints: written together, just before the answer that carries them. */
+const MINTED = new Set(['AccessToken', 'RefreshToken', 'ClientCredentials']);
+
+export function createAdapterFactory(sql: SqlClient, clients: ClientSource): AdapterFactory {
+  const findRow = batchedFinds(sql);
+  const writeRows = async (rows: unknown[][]) => {
+    for (let start = 0; start < rows.length; start += MAX_BATCH) {
+      const chunk = rows.slice(start, start + MAX_BATCH);
+      await sql.query(upsertStatement(chunk.length), chunk.flat());
+    }
+  };
 
   class ClientAdapter implements Adapter {
     async find(id: string) {
@@ -38,7 +78,7 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     async consume() {}
   }
 
-  class PrismaAdapter implements Adapter {
+  class SqlAdapter implements Adapter {
     readonly model: string;
 
     constructor(model: string) {
@@ -50,71 +90,130 @@ export function createAdapterFactory(prisma: Prisma, clients: ClientSource): Ada
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
-      forget(this.key(id));
-      const columns = {
-        payload: payload as object,
-        grantId: payload.grantId ?? null,
-        userCode: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        accountId: payload.accountId ?? null,
-        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-      };
-      await rows.upsert({
-        where: { model_id: { model: this.model, id } },
-        create: { model: this.model, id, ...columns },
-        update: columns,
-      });
+      const key = this.key(id);
+      const json = JSON.stringify(payload);
+      // To the second, as oidc-provider counts lifetimes: the same save again within a request.
+      const expiresAt = expiresIn ? new Date((Math.floor(Date.now() / 1000) + expiresIn) * 1000) : null;
+      const version = `${expiresAt?.getTime() ?? ''}|${json}`;
+      if (unchanged(key, version)) return;
+      // A token minted by this request: nobody else knows its id before the answer.
+      const fresh = MINTED.has(this.model) && !seen(key);
+      forget(key);
+      forget(`oidc:${this.model}:uid:*`);
+      const values = [this.model, id, json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, payload.accountId ?? null, expiresAt];
+      if (fresh && deferUntilAnswer('oidc:upsert', key, values, writeRows)) {
+        written(key, version);
+        remember(key, { payload: json, expires_at: expiresAt, consumed_at: null } satisfies Row);
+        return;
+      }
+      await settleDeferred();
+      const { rows } = await sql.query<{ consumed_at: Date | null }>(upsertStatement(1), values);
+      written(key, version);
+      remember(key, { payload: json, expires_at: expiresAt, consumed_at: rows[0]?.consumed_at ?? null } satisfies Row);
     }
 
     async find(id: string) {
       if (!storable(id)) return undefined;
-      return present(await memoized(this.key(id), () => rows.findUnique({ where: { model_id: { model: this.model, id } } })));
+      return present(await memoized(this.key(id), () => this.findWithRelated(id), asIs));
+    }
+
+    /** The row; its grant, session and account remembered for the request (oidc-provider asks for them next). */
+    private async findWithRelated(id: string): Promise<Row | undefined> {
+      await settleDeferred();
+      const row = await findRow(this.model, id);
+      if (!row) return undefined;
+      if (row.grant_id) remember(`oidc:Grant:${row.grant_id}`, related(row.grant_payload, row.grant_expires_at, row.grant_consumed_at));
+      if (row.account_id) remember(`user:${row.account_id}`, accountFromJson(row.account));
+      if (row.session_uid) remember(`oidc:Session:uid:${row.session_uid}`, related(row.session_payload, row.session_expires_at, row.session_consumed_at));
+      return { payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at };
     }
 
     async findByUid(uid: string) {
       if (!storable(uid)) return undefined;
-      return present(await rows.findFirst({ where: { model: this.model, uid } }));
+      return present(await memoized(`oidc:${this.model}:uid:${uid}`, async () => (await sql.query<Row>(statements.findByUid, [this.model, uid])).rows[0], asIs));
     }
 
     async findByUserCode(userCode: string) {
       if (!storable(userCode)) return undefined;
-      return present(await rows.findFirst({ where: { model: this.model, userCode } }));
+      return present((await sql.query<Row>(statements.findByUserCode, [this.model, userCode])).rows[0]);
     }
 
     async consume(id: string) {
       if (!storable(id)) throw new errors.InvalidGrant(`${this.model} not found`);
+      await settleDeferred();
       forget(this.key(id));
-      const { count } = await rows.updateMany({
-        where: { model: this.model, id, consumedAt: null },
-        data: { consumedAt: new Date() },
-      });
+      forget(`oidc:${this.model}:uid:*`);
+      // Known to this request from now on: saved again, it is written at once and stays spent.
+      written(this.key(id), 'consumed');
+      const { rowCount } = await sql.query(statements.consume, [this.model, id]);
       // Another request consumed it between oidc-provider's check and this update.
-      if (count === 0) throw new errors.InvalidGrant(`${this.model} already consumed`);
+      if (rowCount === 0) throw new errors.InvalidGrant(`${this.model} already consumed`);
     }
 
     async destroy(id: string) {
       if (!storable(id)) return;
       forget(this.key(id));
-      await rows.deleteMany({ where: { model: this.model, id } });
+      await settleDeferred();
+      forget(`oidc:${this.model}:uid:*`);
+      await sql.query(statements.destroy, [this.model, id]);
     }
 
     async revokeByGrantId(grantId: string) {
       if (!storable(grantId)) return;
+      await settleDeferred();
       forget(`oidc:${this.model}:*`);
-      await rows.deleteMany({ where: { model: this.model, grantId } });
+      await sql.query(statements.revokeByGrantId, [this.model, grantId]);
     }
   }
 
   const clientAdapter = new ClientAdapter();
-  return (model) => (model === 'Client' ? clientAdapter : new PrismaAdapter(model));
+  const adapters = new Map<string, Adapter>();
+  return (model) => {
+    if (model === 'Client') return clientAdapter;
+    let adapter = adapters.get(model);
+    if (!adapter) adapters.set(model, (adapter = new SqlAdapter(model)));
+    return adapter;
+  };
 }
+
+/**
+ * Finds by (model, id), the calls of one tick in one statement: the caller remembers what came
+ * with its row, in its own request's scope.
+ */
+function batchedFinds(sql: SqlClient): (model: string, id: string) => Promise<FoundRow | undefined> {
+  let pending: { model: string; id: string; resolve(row: FoundRow | undefined): void; reject(error: unknown): void }[] = [];
+  const flush = () => {
+    // At most MAX_BATCH rows a statement: a bounded number of prepared statements.
+    for (let start = 0; start < pending.length; start += MAX_BATCH) void find(pending.slice(start, start + MAX_BATCH));
+    pending = [];
+  };
+  const find = async (batch: typeof pending) => {
+    try {
+      const { rows } = await sql.query<FoundRow>(findStatement(batch.length), batch.flatMap((ask) => [ask.model, ask.id]));
+      for (const ask of batch) ask.resolve(rows.find((row) => row.model === ask.model && row.id === ask.id));
+    } catch (error) {
+      for (const ask of batch) ask.reject(error);
+    }
+  };
+  return (model, id) =>
+    new Promise((resolve, reject) => {
+      if (!pending.length) queueMicrotask(flush);
+      pending.push({ model, id, resolve, reject });
+    });
+}
+
+/** A row that came with another one: absent if it was not there. */
+const related = (payload: string | null, expiresAt: Date | null, consumedAt: Date | null): Row | undefined =>
+  payload ? { payload, expires_at: expiresAt, consumed_at: consumedAt } : undefined;
+
+const asIs = <T>(value: T) => value;
 
 const storable = (id: string) => typeof id === 'string' && !id.includes('\0');
 
-function present(row: { payload: unknown; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined {
-  if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
-  const payload = row.payload as AdapterPayload;
-  return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
+function present(row: Row | undefined): AdapterPayload | undefined {
+  if (!row || (row.expires_at && row.expires_at.getTime() <= Date.now())) return undefined;
+  const payload = JSON.parse(row.payload) as AdapterPayload;
+  return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
 }
 
 /** oidc-provider never deletes expired rows itself. Returns how many were removed. */

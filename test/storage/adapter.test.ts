@@ -2,6 +2,7 @@
 // oidc-provider's own adapter tests, plus what its security rests on (atomic consume, grant
 // revocation scoped by model).
 import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors } from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
@@ -9,9 +10,13 @@ import { openDatabase } from '../../src/db/database.ts';
 import type { Database } from '../../src/db/database.ts';
 import { createAdapterFactory, deleteExpiredPayloads } from '../../src/oidc/adapter.ts';
 import type { AdapterFactory } from '../../src/oidc/adapter.ts';
+import { createFindAccount } from '../../src/oidc/account.ts';
+import { requestScope } from '../../src/http/request-context.ts';
+import { memoized, writeBeforeAnswer } from '../../src/db/request-memo.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { TestStore } from '../support/stores.ts';
 
+const memoizedUser = (userId: string) => memoized(`user:${userId}`, async () => undefined);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const id = () => randomUUID();
 
@@ -19,11 +24,18 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
   let store: TestStore;
   let db: Database;
   let adapter: AdapterFactory;
+  let statements: string[] = [];
+  /** `work` as one HTTP request does it (the memo of reads is per request), and the SQL it ran. */
+  const inOneRequest = async (work: () => Promise<void>) => {
+    statements = [];
+    await requestScope({} as Koa.Context, work);
+    return statements.filter((query) => !/^(BEGIN|COMMIT|SELECT 1)\b/.test(query));
+  };
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    db = await openDatabase(store.source, { migrate: true });
-    adapter = createAdapterFactory(db.prisma, { providerMetadata: async () => undefined });
+    db = await openDatabase(store.source, { migrate: true, onQuery: ({ query }) => statements.push(query) });
+    adapter = createAdapterFactory(db.sql, { providerMetadata: async () => undefined });
   });
   afterAll(async () => {
     await db?.close();
@@ -139,6 +151,127 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     await expect(adapter('RefreshToken').consume(token)).rejects.toBeInstanceOf(errors.InvalidGrant);
   });
 
+  it('writes a row saved again unchanged within one request only once, and a changed or deleted one again', async () => {
+    const key = id();
+    const payload = { jti: key, uid: id(), accountId: 'a-1', exp: Math.floor(Date.now() / 1000) + 600 };
+    const ran = await inOneRequest(async () => {
+      await adapter('Interaction').upsert(key, payload, 600);
+      await adapter('Interaction').upsert(key, { ...payload }, 600);
+      expect(await adapter('Interaction').find(key)).toEqual(payload);
+      await adapter('Interaction').upsert(key, { ...payload, result: { login: { accountId: 'a-1' } } }, 600);
+      await adapter('Interaction').destroy(key);
+      await adapter('Interaction').upsert(key, { ...payload, result: { login: { accountId: 'a-1' } } }, 600);
+    });
+    expect(ran.filter((query) => query.includes('INSERT INTO oidc_payload'))).toHaveLength(3);
+    expect(await adapter('Interaction').find(key)).toEqual({ ...payload, result: { login: { accountId: 'a-1' } } });
+  });
+
+  it('reads a token with its grant, its session and its account in one statement, the account as Prisma reads it', async () => {
+    const [token, grantId, sessionId, sessionUid, userId] = [id(), id(), id(), id(), id()];
+    await db.prisma.user.create({ data: { id: userId, email: `${userId}@example.com`, emailKey: `${userId}@example.com`, givenName: 'Zoë', roles: ['member', 'admin'] } });
+    await adapter('Grant').upsert(grantId, { jti: grantId, accountId: userId, clientId: 'wiki' }, 3600);
+    await adapter('Session').upsert(sessionId, { jti: sessionId, uid: sessionUid, accountId: userId }, 3600);
+    await adapter('AccessToken').upsert(token, { jti: token, grantId, sessionUid, accountId: userId, clientId: 'wiki' }, 3600);
+    const findAccount = createFindAccount(db.sql);
+
+    const ran = await inOneRequest(async () => {
+      expect(await adapter('AccessToken').find(token)).toMatchObject({ grantId, sessionUid });
+      expect(await adapter('Grant').find(grantId)).toEqual({ jti: grantId, accountId: userId, clientId: 'wiki' });
+      expect(await adapter('Session').findByUid(sessionUid)).toEqual({ jti: sessionId, uid: sessionUid, accountId: userId });
+      const account = await findAccount({} as never, userId);
+      expect(await account!.claims('userinfo', 'openid', {}, [])).toMatchObject({ sub: userId, given_name: 'Zoë', roles: ['member', 'admin'] });
+    });
+    expect(ran).toHaveLength(1);
+
+    let remembered: unknown;
+    await requestScope({} as Koa.Context, async () => {
+      await adapter('AccessToken').find(token);
+      remembered = await memoizedUser(userId);
+    });
+    expect(remembered).toEqual(await db.prisma.user.findUnique({ where: { id: userId } }));
+  });
+
+  it('looks a token up as several models at once in one statement, each finding only its own', async () => {
+    const token = id();
+    await adapter('ClientCredentials').upsert(token, { jti: token, clientId: 'api' }, 600);
+    const ran = await inOneRequest(async () => {
+      const found = await Promise.all(['AccessToken', 'ClientCredentials', 'RefreshToken'].map((model) => adapter(model).find(token)));
+      expect(found).toEqual([undefined, { jti: token, clientId: 'api' }, undefined]);
+    });
+    expect(ran).toHaveLength(1);
+  });
+
+  it('sees within a request what it consumed, deleted or revoked there', async () => {
+    const [code, grant, access] = [id(), id(), id()];
+    await adapter('AuthorizationCode').upsert(code, { jti: code, grantId: grant }, 60);
+    await adapter('AccessToken').upsert(access, { jti: access, grantId: grant }, 60);
+    await adapter('Grant').upsert(grant, { jti: grant }, 60);
+    await inOneRequest(async () => {
+      expect(await adapter('AuthorizationCode').find(code)).not.toHaveProperty('consumed');
+      await adapter('AuthorizationCode').consume(code);
+      expect(await adapter('AuthorizationCode').find(code)).toHaveProperty('consumed');
+      expect(await adapter('AccessToken').find(access)).toBeDefined();
+      expect(await adapter('Grant').find(grant)).toBeDefined();
+      await adapter('AccessToken').revokeByGrantId(grant);
+      await adapter('Grant').destroy(grant);
+      expect(await adapter('AccessToken').find(access)).toBeUndefined();
+      expect(await adapter('Grant').find(grant)).toBeUndefined();
+    });
+  });
+
+  it('lets exactly one of 10 concurrent redemptions in separate requests win', async () => {
+    const code = id();
+    await adapter('AuthorizationCode').upsert(code, { jti: code }, 60);
+    const redeem = () =>
+      new Promise<boolean>((resolve) => {
+        void requestScope({} as Koa.Context, async () => {
+          const found = await adapter('AuthorizationCode').find(code);
+          if (!found || found.consumed) return resolve(false);
+          resolve(await adapter('AuthorizationCode').consume(code).then(() => true, () => false));
+        });
+      });
+    const results = await Promise.all(Array.from({ length: 10 }, redeem));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('writes the tokens a request mints together, before its answer, and what it read back in the meantime comes from that request', async () => {
+    const [access, refresh, code] = [id(), id(), id()];
+    await adapter('AuthorizationCode').upsert(code, { jti: code }, 60);
+    let beforeAnswer: string[] = [];
+    const ran = await inOneRequest(() =>
+      writeBeforeAnswer({} as Koa.Context, async () => {
+        await adapter('AuthorizationCode').find(code);
+        await adapter('AccessToken').upsert(access, { jti: access, grantId: 'g' }, 3600);
+        await adapter('RefreshToken').upsert(refresh, { jti: refresh, grantId: 'g' }, 3600);
+        expect(await adapter('AccessToken').find(access)).toEqual({ jti: access, grantId: 'g' });
+        beforeAnswer = [...statements];
+      }),
+    );
+    expect(beforeAnswer.filter((query) => query.includes('INSERT INTO oidc_payload'))).toHaveLength(0);
+    expect(ran.filter((query) => query.includes('INSERT INTO oidc_payload'))).toHaveLength(1);
+    expect(await adapter('AccessToken').find(access)).toEqual({ jti: access, grantId: 'g' });
+    expect(await adapter('RefreshToken').find(refresh)).toEqual({ jti: refresh, grantId: 'g' });
+  });
+
+  it('makes the writes it holds before anything else touches the table, and holds none of a token it read', async () => {
+    const [access, spent] = [id(), id()];
+    await adapter('RefreshToken').upsert(spent, { jti: spent, grantId: 'g2' }, 3600);
+    await inOneRequest(() =>
+      writeBeforeAnswer({} as Koa.Context, async () => {
+        await adapter('AccessToken').upsert(access, { jti: access, grantId: 'g2' }, 3600);
+        await adapter('AccessToken').revokeByGrantId('g2');
+        expect(await adapter('AccessToken').find(access)).toBeUndefined();
+        // Read, then consumed and saved again in the same request: written at once, still spent.
+        await adapter('RefreshToken').find(spent);
+        await adapter('RefreshToken').consume(spent);
+        await adapter('RefreshToken').upsert(spent, { jti: spent, grantId: 'g2', rotations: 1 }, 3600);
+        expect(await adapter('RefreshToken').find(spent)).toHaveProperty('consumed');
+      }),
+    );
+    expect(await adapter('AccessToken').find(access)).toBeUndefined();
+    expect(await adapter('RefreshToken').find(spent)).toMatchObject({ rotations: 1, consumed: expect.any(Number) });
+  });
+
   it('does not throw when destroying a row that is not there', async () => {
     await expect(adapter('AccessToken').destroy(id())).resolves.toBeUndefined();
     const key = id();
@@ -184,7 +317,7 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
   it('finds nothing under an id PostgreSQL cannot store (NUL bytes: issue 8, finding 2), and never throws a database error', async () => {
     const forged = 'a\u0000b';
     let asked = 0;
-    const counting = createAdapterFactory(db.prisma, { providerMetadata: async () => (asked++, undefined) });
+    const counting = createAdapterFactory(db.sql, { providerMetadata: async () => (asked++, undefined) });
     for (const model of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Session', 'Interaction']) {
       expect(await adapter(model).find(forged)).toBeUndefined();
       expect(await adapter(model).findByUid(forged)).toBeUndefined();
