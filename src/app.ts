@@ -14,6 +14,7 @@ import { OPERATIONS, requestLog } from './http/request-log.ts';
 import { healthEndpoints } from './http/health.ts';
 import type { HealthDeps } from './http/health.ts';
 import { metricsEndpoint } from './http/metrics-endpoint.ts';
+import { staticAnswers } from './http/static-answers.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { registerInteractionRoutes } from './interactions/index.ts';
 import { registerUsersFeedRoutes } from './api/users-feed.ts';
@@ -92,6 +93,8 @@ export function createApp(deps: AppDeps): Koa {
   // Probes and scrapes are answered at once, before any page or provider middleware.
   app.use(healthEndpoints({ lifecycle: deps.lifecycle, log, ...deps.readiness }));
   app.use(metricsEndpoint(deps.metrics, deps.metricsToken));
+  // Discovery and the JWKS replayed until the provider is rebuilt (http/static-answers.ts).
+  app.use(staticAnswers(host.current));
   // One scope per request: its memo of reads, and who is asking for the audit trail (http/request-context.ts).
   app.use(requestScope);
   app.use(pinHostToIssuer(new URL(deps.issuer).host));
