@@ -24,6 +24,7 @@ import type { InteractionDeps } from './interactions/index.ts';
 import type { ProviderHost } from './oidc/host.ts';
 import { requestScope } from './http/request-context.ts';
 import { writeBeforeAnswer } from './db/request-memo.ts';
+import { readResumeTogether } from './oidc/resume-reads.ts';
 import { protocolErrors, splitProtocolFromPages } from './http/protocol-endpoints.ts';
 import { clientAuthLimits } from './http/client-auth-limits.ts';
 import { brandedFormPosts, signedOutPageNamesTheApp } from './interactions/provider-pages.ts';
@@ -115,6 +116,9 @@ export function createApp(deps: AppDeps): Koa {
   const pages = compose([
     views.middleware,
     errorPages(log, views, deps.audit),
+    // oidc-provider's saves and deletes of a page request are made together before its answer
+    // (db/request-memo.ts); one that fails answers the error page, not the redirect.
+    writeBeforeAnswer,
     // Before anything reads a parameter: no form from another site (http/same-origin-posts.ts).
     refuseCrossSitePosts(deps.issuer),
     parameters,
@@ -123,6 +127,7 @@ export function createApp(deps: AppDeps): Koa {
     router.allowedMethods(),
     brandedFormPosts(views),
     signedOutPageNamesTheApp(),
+    readResumeTogether(host.current),
     host.middleware,
   ]);
   app.use(splitProtocolFromPages(protocol as Koa.Middleware, pages as Koa.Middleware));

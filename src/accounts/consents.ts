@@ -3,7 +3,7 @@
 // oidc-provider's own grants end with the session (or the refresh token); this is the memory
 // behind them. Withdrawing a consent also ends every grant and token the app holds for that person.
 import type { Prisma } from '../db/database.ts';
-import { forget, memoized } from '../db/request-memo.ts';
+import { forget, memoized, remember } from '../db/request-memo.ts';
 import { userActor } from '../audit/trail.ts';
 import type { AuditTrail } from '../audit/trail.ts';
 
@@ -28,6 +28,19 @@ export interface Consent {
  */
 export function resourceScopeKey(indicator: string, scope: string): string {
   return `${indicator}|${scope}`;
+}
+
+/**
+ * SQL for every app the person whose id is `id` (an SQL expression) allowed, as one JSON array of
+ * AllowedApp: read with the account (oidc/adapter-sql.ts) and remembered for find().
+ */
+export const consentsOf = (id: string) =>
+  `(SELECT coalesce(jsonb_agg(jsonb_build_object('clientId', client_id, 'scopes', scopes, 'claims', claims)), '[]'::jsonb)
+      FROM consents WHERE user_id = ${id})`;
+
+/** Remembers, for the current request, what a read that came with the account found (consentsOf). */
+export function rememberConsents(userId: string, allowed: AllowedApp[]): void {
+  remember(`consents:${userId}`, allowed);
 }
 
 export function createConsentStore(prisma: Prisma, audit: AuditTrail) {

@@ -52,6 +52,11 @@ export function written(key: string, version: string): void {
   currentScope()?.writes.set(key, version);
 }
 
+/** What this request last read or wrote under `key` (undefined when it has not). */
+export async function lastRead(key: string): Promise<unknown> {
+  return currentScope()?.reads.get(key)?.catch(() => undefined);
+}
+
 /** Whether this request read or wrote `key`. */
 export function seen(key: string): boolean {
   const scope = currentScope();
@@ -72,22 +77,48 @@ export function deferUntilAnswer<T>(kind: string, key: string, item: T, flush: (
   return true;
 }
 
-/** Makes the writes held so far (before anything else touches the same rows). */
+/** Whether this request holds, under `key`, an item `matches` accepts. */
+export function isHeld<T>(kind: string, key: string, matches: (item: T) => boolean): boolean {
+  const item = currentScope()?.deferred?.get(kind)?.items.get(key);
+  return item !== undefined && matches(item as T);
+}
+
+/**
+ * Makes the writes held so far (before anything else touches the same rows). A call made while
+ * another one is writing waits for it: what it reads next is written.
+ */
 export async function settleDeferred(): Promise<void> {
   const deferred = currentScope()?.deferred;
   if (!deferred) return;
-  for (const held of deferred.values()) {
-    if (!held.items.size) continue;
-    const items = [...held.items.values()];
-    held.items.clear();
-    await held.flush(items);
-  }
+  do {
+    for (const held of deferred.values()) {
+      if (held.items.size) {
+        const items = [...held.items.values()];
+        held.items.clear();
+        held.writing = (held.writing ?? Promise.resolve()).then(() => held.flush(items));
+      }
+      await held.writing;
+    }
+    // Held meanwhile, by work running beside this: made too.
+  } while ([...deferred.values()].some((held) => held.items.size));
 }
 
-/** Lets the request hold writes until its answer, and makes them before the answer leaves. */
-export const writeBeforeAnswer: Koa.Middleware = async (_ctx, next) => {
+/**
+ * Lets the request hold writes until its answer, and makes them before the answer leaves. If they
+ * cannot be made, the error is the answer (the error pages' or protocolErrors'), never the
+ * redirect the request had prepared; if the request fails, what it held is not written.
+ */
+export const writeBeforeAnswer: Koa.Middleware = async (ctx, next) => {
   const scope = currentScope();
   if (scope) scope.deferred = new Map();
-  await next();
-  await settleDeferred();
+  try {
+    await next();
+    await settleDeferred();
+  } catch (error) {
+    ctx.remove('Location');
+    throw error;
+  } finally {
+    // Work the request leaves running after its answer writes at once.
+    if (scope) scope.deferred = undefined;
+  }
 };

@@ -20,7 +20,7 @@ interface RequestScope {
   /** What this request last wrote, by key (db/request-memo.ts). */
   writes: Map<string, string>;
   /** Writes held until the answer, by kind; absent where a request does not allow it (db/request-memo.ts). */
-  deferred?: Map<string, { items: Map<string, unknown>; flush(items: unknown[]): Promise<void> }>;
+  deferred?: Map<string, { items: Map<string, unknown>; flush(items: unknown[]): Promise<void>; writing?: Promise<void> }>;
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();

@@ -9,14 +9,18 @@
 // round trip each. Within one request (db/request-memo.ts) a row is read once; a token is read
 // with its grant, session and account, which oidc-provider asks for next; saving a row again
 // exactly as this request last saved it is skipped (oidc-provider saves an interaction or a
-// session several times); the tokens the token endpoint mints are written together in one
-// statement just before its answer (nobody else knows their ids until then).
+// session several times). Where the request allows it (db/request-memo.ts writeBeforeAnswer: the
+// hosted pages and the token endpoint), saves and deletes are held and made together in one
+// statement just before the answer: the request reads what it holds (a read the memo cannot
+// answer first makes what is held), and nothing it answers points at a row not yet written.
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
 import type { SqlClient } from '../db/sql.ts';
-import { MAX_BATCH, findStatement, statements, upsertStatement } from './adapter-sql.ts';
-import { deferUntilAnswer, forget, memoized, remember, seen, settleDeferred, unchanged, written } from '../db/request-memo.ts';
+import { MAX_BATCH, findStatement, heldWritesStatement, statements, upsertStatement } from './adapter-sql.ts';
+import { deferUntilAnswer, forget, isHeld, lastRead, memoized, remember, settleDeferred, unchanged, written } from '../db/request-memo.ts';
+import { rememberConsents } from '../accounts/consents.ts';
+import type { AllowedApp } from '../accounts/consents.ts';
 import { sessionsEndedBy } from './session-events.ts';
 import { accountFromJson } from './account.ts';
 
@@ -46,19 +50,24 @@ interface FoundRow extends Row {
   session_consumed_at: Date | null;
   account_id: string | null;
   account: Parameters<typeof accountFromJson>[0];
+  consents: AllowedApp[] | null;
 }
 
-/** Tokens the token endpoint mints: written together, just before the answer that carries them. */
-const MINTED = new Set(['AccessToken', 'RefreshToken', 'ClientCredentials']);
+/** A write held until the answer: a row saved (the upsert's values) or deleted (model and id). */
+type HeldWrite = { upsert: unknown[] } | { destroy: [string, string] };
 
 export function createAdapterFactory(sql: SqlClient, clients: ClientSource): AdapterFactory {
   const findRow = batchedFinds(sql);
-  const writeRows = async (rows: unknown[][]) => {
-    for (let start = 0; start < rows.length; start += MAX_BATCH) {
-      const chunk = rows.slice(start, start + MAX_BATCH);
-      await sql.query(upsertStatement(chunk.length), chunk.flat());
+  const writeHeld = async (held: HeldWrite[]) => {
+    const deletes = held.flatMap((write) => ('destroy' in write ? [write.destroy] : []));
+    const upserts = held.flatMap((write) => ('upsert' in write ? [write.upsert] : []));
+    while (deletes.length || upserts.length) {
+      const removing = deletes.splice(0, MAX_BATCH);
+      const saving = upserts.splice(0, MAX_BATCH);
+      await sql.query(heldWritesStatement(removing.length, saving.length), [...removing.flat(), ...saving.flat()]);
     }
   };
+  const hold = (key: string, write: HeldWrite) => deferUntilAnswer('oidc', key, write, writeHeld);
 
   class ClientAdapter implements Adapter {
     async find(id: string) {
@@ -96,20 +105,24 @@ export function createAdapterFactory(sql: SqlClient, clients: ClientSource): Ada
       const expiresAt = expiresIn ? new Date((Math.floor(Date.now() / 1000) + expiresIn) * 1000) : null;
       const version = `${expiresAt?.getTime() ?? ''}|${json}`;
       if (unchanged(key, version)) return;
-      // A token minted by this request: nobody else knows its id before the answer.
-      const fresh = MINTED.has(this.model) && !seen(key);
+      // Consumed by this request: written at once, the answer tells whether it stays spent.
+      const consumed = unchanged(key, 'consumed');
+      // The row as this request knows it (a saved row keeps its consumed_at).
+      const before = (await lastRead(key)) as Row | undefined;
+      // Deleted by this request, not yet written: deleted first.
+      if (consumed || isHeld('oidc', key, (write: HeldWrite) => 'destroy' in write)) await settleDeferred();
       forget(key);
       forget(`oidc:${this.model}:uid:*`);
       const values = [this.model, id, json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, payload.accountId ?? null, expiresAt];
-      if (fresh && deferUntilAnswer('oidc:upsert', key, values, writeRows)) {
-        written(key, version);
-        remember(key, { payload: json, expires_at: expiresAt, consumed_at: null } satisfies Row);
-        return;
+      let consumedAt = before?.consumed_at ?? null;
+      if (consumed || !hold(key, { upsert: values })) {
+        await settleDeferred();
+        consumedAt = (await sql.query<{ consumed_at: Date | null }>(upsertStatement(1), values)).rows[0]?.consumed_at ?? null;
       }
-      await settleDeferred();
-      const { rows } = await sql.query<{ consumed_at: Date | null }>(upsertStatement(1), values);
       written(key, version);
-      remember(key, { payload: json, expires_at: expiresAt, consumed_at: rows[0]?.consumed_at ?? null } satisfies Row);
+      const row: Row = { payload: json, expires_at: expiresAt, consumed_at: consumedAt };
+      remember(key, row);
+      if (payload.uid) remember(`oidc:${this.model}:uid:${payload.uid}`, row);
     }
 
     async find(id: string) {
@@ -125,16 +138,28 @@ export function createAdapterFactory(sql: SqlClient, clients: ClientSource): Ada
       if (row.grant_id) remember(`oidc:Grant:${row.grant_id}`, related(row.grant_payload, row.grant_expires_at, row.grant_consumed_at));
       if (row.account_id) remember(`user:${row.account_id}`, accountFromJson(row.account));
       if (row.session_uid) remember(`oidc:Session:uid:${row.session_uid}`, related(row.session_payload, row.session_expires_at, row.session_consumed_at));
+      if (row.account_id && row.consents) rememberConsents(row.account_id, row.consents);
       return { payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at };
     }
 
     async findByUid(uid: string) {
       if (!storable(uid)) return undefined;
-      return present(await memoized(`oidc:${this.model}:uid:${uid}`, async () => (await sql.query<Row>(statements.findByUid, [this.model, uid])).rows[0], asIs));
+      return present(await memoized(`oidc:${this.model}:uid:${uid}`, () => this.findByUidWithAccount(uid), asIs));
+    }
+
+    /** The row; its account and what that person allowed apps remembered (the hosted pages ask next). */
+    private async findByUidWithAccount(uid: string): Promise<Row | undefined> {
+      await settleDeferred();
+      const row = (await sql.query<Row & Pick<FoundRow, 'account_id' | 'account' | 'consents'>>(statements.findByUid, [this.model, uid])).rows[0];
+      if (!row) return undefined;
+      if (row.account_id) remember(`user:${row.account_id}`, accountFromJson(row.account));
+      if (row.account_id && row.consents) rememberConsents(row.account_id, row.consents);
+      return { payload: row.payload, expires_at: row.expires_at, consumed_at: row.consumed_at };
     }
 
     async findByUserCode(userCode: string) {
       if (!storable(userCode)) return undefined;
+      await settleDeferred();
       return present((await sql.query<Row>(statements.findByUserCode, [this.model, userCode])).rows[0]);
     }
 
@@ -152,9 +177,15 @@ export function createAdapterFactory(sql: SqlClient, clients: ClientSource): Ada
 
     async destroy(id: string) {
       if (!storable(id)) return;
-      forget(this.key(id));
-      await settleDeferred();
+      const key = this.key(id);
+      forget(key);
       forget(`oidc:${this.model}:uid:*`);
+      // Replaces a save of the same row held so far: the row goes, whether it was there before or not.
+      if (hold(key, { destroy: [this.model, id] })) {
+        remember(key, undefined);
+        return;
+      }
+      await settleDeferred();
       await sql.query(statements.destroy, [this.model, id]);
     }
 

@@ -2,7 +2,7 @@
 // oidc-provider's own adapter tests, plus what its security rests on (atomic consume, grant
 // revocation scoped by model).
 import { randomUUID } from 'node:crypto';
-import type Koa from 'koa';
+import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errors } from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
@@ -13,6 +13,8 @@ import type { AdapterFactory } from '../../src/oidc/adapter.ts';
 import { createFindAccount } from '../../src/oidc/account.ts';
 import { requestScope } from '../../src/http/request-context.ts';
 import { memoized, writeBeforeAnswer } from '../../src/db/request-memo.ts';
+import { createConsentStore } from '../../src/accounts/consents.ts';
+import type { AuditTrail } from '../../src/audit/trail.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { TestStore } from '../support/stores.ts';
 
@@ -253,7 +255,7 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     expect(await adapter('RefreshToken').find(refresh)).toEqual({ jti: refresh, grantId: 'g' });
   });
 
-  it('makes the writes it holds before anything else touches the table, and holds none of a token it read', async () => {
+  it('makes the writes it holds before anything else touches the table, and holds none of a token it consumed', async () => {
     const [access, spent] = [id(), id()];
     await adapter('RefreshToken').upsert(spent, { jti: spent, grantId: 'g2' }, 3600);
     await inOneRequest(() =>
@@ -270,6 +272,163 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     );
     expect(await adapter('AccessToken').find(access)).toBeUndefined();
     expect(await adapter('RefreshToken').find(spent)).toMatchObject({ rotations: 1, consumed: expect.any(Number) });
+  });
+
+  it('holds a page request\'s saves and deletes until its answer, in one statement, and reads them back meanwhile', async () => {
+    const [interaction, next, oldSession, newSession, sessionUid, grant, code] = [id(), id(), id(), id(), id(), id(), id()];
+    await adapter('Interaction').upsert(interaction, { jti: interaction }, 600);
+    await adapter('Session').upsert(oldSession, { jti: oldSession, uid: sessionUid, accountId: 'a' }, 600);
+    let beforeAnswer: string[] = [];
+    const ran = await inOneRequest(() =>
+      writeBeforeAnswer({} as Koa.Context, async () => {
+        expect(await adapter('Session').find(oldSession)).toMatchObject({ uid: sessionUid });
+        expect(await adapter('Interaction').find(interaction)).toEqual({ jti: interaction });
+        await adapter('Interaction').destroy(interaction);
+        await adapter('Interaction').upsert(next, { jti: next, scope: 'consent' }, 600);
+        await adapter('Grant').upsert(grant, { jti: grant, accountId: 'a' }, 600);
+        await adapter('AuthorizationCode').upsert(code, { jti: code, grantId: grant }, 60);
+        // oidc-provider's session id rotation: the old row goes, the same uid under a new id.
+        await adapter('Session').destroy(oldSession);
+        await adapter('Session').upsert(newSession, { jti: newSession, uid: sessionUid, accountId: 'a', touched: 1 }, 600);
+        beforeAnswer = [...statements];
+        // Read your writes: what was deleted is gone, what was saved is there, by id and by uid.
+        expect(await adapter('Interaction').find(interaction)).toBeUndefined();
+        expect(await adapter('Session').find(oldSession)).toBeUndefined();
+        expect(await adapter('Interaction').find(next)).toEqual({ jti: next, scope: 'consent' });
+        expect(await adapter('Session').findByUid(sessionUid)).toEqual({ jti: newSession, uid: sessionUid, accountId: 'a', touched: 1 });
+        expect(await adapter('AuthorizationCode').find(code)).toEqual({ jti: code, grantId: grant });
+      }),
+    );
+    const writes = (list: string[]) => list.filter((query) => /INSERT INTO oidc_payload|DELETE FROM oidc_payload/.test(query));
+    expect(writes(beforeAnswer)).toHaveLength(0);
+    expect(writes(ran)).toHaveLength(1);
+    expect(ran).toHaveLength(3);
+    expect(await adapter('Interaction').find(interaction)).toBeUndefined();
+    expect(await adapter('Session').find(oldSession)).toBeUndefined();
+    expect(await adapter('Interaction').find(next)).toEqual({ jti: next, scope: 'consent' });
+    expect(await adapter('Session').findByUid(sessionUid)).toMatchObject({ jti: newSession, touched: 1 });
+    expect(await adapter('Grant').find(grant)).toEqual({ jti: grant, accountId: 'a' });
+    expect(await adapter('AuthorizationCode').find(code)).toEqual({ jti: code, grantId: grant });
+  });
+
+  it('deletes a row saved and deleted in one request, whether it was there before or not, and saves one deleted then saved again', async () => {
+    const [fresh, existing, again] = [id(), id(), id()];
+    await adapter('Interaction').upsert(existing, { jti: existing }, 600);
+    await adapter('Interaction').upsert(again, { jti: again, v: 1 }, 600);
+    const ran = await inOneRequest(() =>
+      writeBeforeAnswer({} as Koa.Context, async () => {
+        await adapter('Interaction').upsert(fresh, { jti: fresh }, 600);
+        await adapter('Interaction').destroy(fresh);
+        await adapter('Interaction').upsert(existing, { jti: existing, v: 2 }, 600);
+        await adapter('Interaction').destroy(existing);
+        expect(await adapter('Interaction').find(fresh)).toBeUndefined();
+        expect(await adapter('Interaction').find(existing)).toBeUndefined();
+        await adapter('Interaction').destroy(again);
+        await adapter('Interaction').upsert(again, { jti: again, v: 3 }, 600);
+        expect(await adapter('Interaction').find(again)).toEqual({ jti: again, v: 3 });
+      }),
+    );
+    expect(ran.filter((query) => query.includes('INSERT INTO oidc_payload'))).toHaveLength(1);
+    expect(await adapter('Interaction').find(fresh)).toBeUndefined();
+    expect(await adapter('Interaction').find(existing)).toBeUndefined();
+    expect(await adapter('Interaction').find(again)).toEqual({ jti: again, v: 3 });
+  });
+
+  it('reads an interaction with its session, the person and what they allowed apps in one statement', async () => {
+    const [interaction, sessionId, sessionUid, userId] = [id(), id(), id(), id()];
+    await db.prisma.user.create({ data: { id: userId, email: `${userId}@example.com`, emailKey: `${userId}@example.com`, givenName: 'Zoë' } });
+    const consents = createConsentStore(db.prisma, { record() {} } as unknown as AuditTrail);
+    const clientId = id();
+    await db.prisma.client.create({ data: { id: clientId, definition: {} } });
+    await consents.remember(userId, clientId, ['openid', 'email'], ['email']);
+    await adapter('Session').upsert(sessionId, { jti: sessionId, uid: sessionUid, accountId: userId }, 600);
+    await adapter('Interaction').upsert(interaction, { jti: interaction, session: { uid: sessionUid, accountId: userId } }, 600);
+    const findAccount = createFindAccount(db.sql);
+
+    const ran = await inOneRequest(async () => {
+      expect(await adapter('Interaction').find(interaction)).toMatchObject({ session: { uid: sessionUid } });
+      expect(await adapter('Session').findByUid(sessionUid)).toEqual({ jti: sessionId, uid: sessionUid, accountId: userId });
+      expect(await findAccount({} as never, userId)).toMatchObject({ accountId: userId });
+      expect(await consents.find(userId, clientId)).toEqual({ clientId, scopes: ['email', 'openid'], claims: ['email'] });
+      expect(await consents.find(userId, 'blog')).toBeUndefined();
+    });
+    expect(ran).toHaveLength(1);
+
+    // The session looked up by uid alone comes with the person and their consents too.
+    const byUid = await inOneRequest(async () => {
+      await adapter('Session').findByUid(sessionUid);
+      expect(await findAccount({} as never, userId)).toMatchObject({ accountId: userId });
+      expect(await consents.find(userId, clientId)).toMatchObject({ clientId });
+    });
+    expect(byUid).toHaveLength(1);
+  });
+
+  it('writes at once what work a request left running saves after its answer', async () => {
+    const key = id();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let later!: Promise<void>;
+    await inOneRequest(() =>
+      writeBeforeAnswer({} as Koa.Context, async () => {
+        later = gate.then(() => adapter('Interaction').upsert(key, { jti: key }, 600));
+      }),
+    );
+    release();
+    await later;
+    expect(await adapter('Interaction').find(key)).toEqual({ jti: key });
+  });
+
+  describe('answering a page request', () => {
+    /** A page that saves `payload` under `key` and redirects; `fail` answers errors as a page would (503). */
+    const servePage = (key: string, payload: AdapterPayload) => {
+      const app = new Koa();
+      app.use(requestScope);
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch {
+          ctx.status = 503;
+          ctx.body = 'temporarily unavailable';
+        }
+      });
+      app.use(writeBeforeAnswer);
+      app.use(async (ctx) => {
+        await adapter('Interaction').upsert(key, payload, 600);
+        ctx.redirect(`/interaction/${key}`);
+      });
+      return new Promise<{ url: string; close(): void }>((resolve) => {
+        const server = app.listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as { port: number };
+          resolve({ url: `http://127.0.0.1:${port}/`, close: () => server.close() });
+        });
+      });
+    };
+
+    it('has written what it saved when the redirect arrives', async () => {
+      const key = id();
+      const page = await servePage(key, { jti: key, scope: 'login' });
+      try {
+        const response = await fetch(page.url, { redirect: 'manual' });
+        expect(response.status).toBe(302);
+        expect(await adapter('Interaction').find(key)).toEqual({ jti: key, scope: 'login' });
+      } finally {
+        page.close();
+      }
+    });
+
+    it('answers an error, not the redirect, when what it saved cannot be written', async () => {
+      const key = id();
+      // PostgreSQL refuses a NUL in JSON text: the held write fails after the page has redirected.
+      const page = await servePage(key, { jti: key, note: 'a\u0000b' });
+      try {
+        const response = await fetch(page.url, { redirect: 'manual' });
+        expect(response.status).toBe(503);
+        expect(response.headers.get('location')).toBeNull();
+        expect(await adapter('Interaction').find(key)).toBeUndefined();
+      } finally {
+        page.close();
+      }
+    });
   });
 
   it('does not throw when destroying a row that is not there', async () => {
