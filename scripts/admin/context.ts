@@ -49,7 +49,9 @@ function subjectOf(action: string, target: string) {
 /** Runs `task` with an open context and always closes the database afterwards. */
 export async function withContext<T>(task: (context: AdminContext) => Promise<T>): Promise<T> {
   const config = loadConfig(readEnvironment());
-  const db = await openDatabase(config.database, { migrate: true, attach: true, poolSize: 2 });
+  // The server's timeouts: a command against a database that does not answer fails instead of hanging.
+  const { connectTimeoutSeconds, statementTimeoutSeconds } = config.databasePool;
+  const db = await openDatabase(config.database, { migrate: true, attach: true, poolSize: 2, connectTimeoutSeconds, statementTimeoutSeconds });
   try {
     const sealer = createSealer(config.secretsEncryptionKey, config.previousSecretsEncryptionKey);
     const keys = createKeyStore(db.prisma, sealer);
