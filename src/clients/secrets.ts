@@ -1,7 +1,7 @@
 // Client secrets are 256 random bits shown once and stored as a SHA-256 hash: with that much
 // entropy a fast hash is enough, and the token endpoint stays fast. This rules out what needs
 // the plaintext (client_secret_jwt, HS* ID tokens, secret-derived encryption); none is enabled.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'sha256:';
 
@@ -10,7 +10,7 @@ export function generateClientSecret(): string {
 }
 
 export function hashClientSecret(secret: string): string {
-  return PREFIX + createHash('sha256').update(secret, 'utf8').digest('base64url');
+  return PREFIX + hash('sha256', secret, 'base64url');
 }
 
 export function clientSecretMatches(storedHash: string, presented: string): boolean {

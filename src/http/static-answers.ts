@@ -19,8 +19,7 @@ interface Answer {
 /** `current()` names what the answers derive from (the provider): when it changes, they are forgotten. */
 export function staticAnswers(current: () => object): Koa.Middleware {
   const answers = new Map<string, Answer>();
-  return async (ctx, next) => {
-    if (!CACHED_PATHS.has(ctx.path) || (ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.querystring || ctx.get('origin')) return next();
+  const answer = async (ctx: Koa.Context, next: Koa.Next) => {
     // The issuer's URLs depend on the scheme a proxy reports.
     const key = `${ctx.protocol} ${ctx.path}`;
     const source = current();
@@ -35,4 +34,7 @@ export function staticAnswers(current: () => object): Koa.Middleware {
     const headers = Object.entries(ctx.response.headers).filter(([name]) => !PER_ANSWER.has(name.toLowerCase())) as [string, string | string[]][];
     answers.set(key, { source, headers, body: JSON.stringify(ctx.body) });
   };
+  // Not async: every other request passes straight through, without a promise of its own.
+  return (ctx, next) =>
+    CACHED_PATHS.has(ctx.path) && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.querystring && !ctx.get('origin') ? answer(ctx, next) : next();
 }
