@@ -115,6 +115,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '3600' }).ttl.refreshTokenIdle).toBe(3600);
   });
 
+  it('refuses a shutdown drain that leaves no time to finish, and a pool too small for the cleanup', () => {
+    expect(problemsOf({ SHUTDOWN_DRAIN_SECONDS: '30' })).toEqual([
+      'SHUTDOWN_DRAIN_SECONDS: must be less than SHUTDOWN_TIMEOUT (requests in flight need time to finish after the drain)',
+    ]);
+    expect(loadConfig({ SHUTDOWN_DRAIN_SECONDS: '20', SHUTDOWN_TIMEOUT: '40' }).shutdown).toEqual({ drainSeconds: 20, timeoutSeconds: 40 });
+    expect(problemsOf({ DATABASE_POOL_SIZE: '1' })).toEqual(['DATABASE_POOL_SIZE: must be at least 2 (the cleanup holds one connection for its lock and works on another)']);
+    expect(problemsOf({ METRICS_TOKEN: 'short' })).toEqual(['METRICS_TOKEN: must have at least 16 characters']);
+  });
+
   it('refuses at start a company colour whose button text would fail WCAG AA contrast', () => {
     // Google's yellow under white text.
     expect(problemsOf({ BRAND_PRIMARY_COLOR: '#fbbc05' })).toEqual([

@@ -99,7 +99,7 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must have at least 16 characters').optional()),
   SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   SHUTDOWN_TIMEOUT: seconds(30),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2, 'must be at least 2 (the cleanup holds one connection for its lock and works on another)').max(500).default(10),
   DATABASE_CONNECT_TIMEOUT: seconds(5),
   DATABASE_STATEMENT_TIMEOUT: seconds(10),
 });

@@ -57,6 +57,7 @@ import { readMigrationsList } from './db/migrations.ts';
 import { trackConnections } from './http/graceful-shutdown.ts';
 import type { ConnectionTracker } from './http/graceful-shutdown.ts';
 import { createExclusiveJob, JOB_LOCKS } from './jobs/exclusive.ts';
+import { logFailure } from './db/unavailable.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
@@ -180,7 +181,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
         apis,
         rememberedConsent: consents.find,
         pages,
-        onServerError: (ctx, error) => log.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
+        onServerError: (ctx, error) => logFailure(log, error, { requestId: ctx.state.requestId, path: ctx.path }, 'provider error'),
       }), prisma, log, audit), log, metrics),
   });
 
@@ -232,7 +233,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   mailer.start();
   webhooks.start();
   const cleanupTimer = setInterval(() => {
-    cleanup().catch((error) => log.error({ err: error }, 'cleanup failed'));
+    cleanup().catch((error) => logFailure(log, error, {}, 'cleanup failed'));
   }, config.cleanupInterval * 1000);
   cleanupTimer.unref();
 

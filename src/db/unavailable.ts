@@ -3,6 +3,7 @@
 // The same outage reaches us in several shapes: Prisma's connection codes, its driver adapter's
 // error kinds (inside a P2010 or as `meta.driverAdapterError`), and node-postgres' own errors,
 // which Prisma passes through unwrapped (a connection or read timeout).
+import type { Logger } from '../log.ts';
 
 /** Prisma: can't reach the server, timed out, server closed the connection, pool timeout. */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
@@ -40,4 +41,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     return look(candidate.cause, depth + 1) || look(candidate.meta?.driverAdapterError, depth + 1);
   };
   return look(error, 0);
+}
+
+/**
+ * Logs a failure of a request or a background job: an outage at `warn` without its stack (one
+ * cause, already named by /readyz, that would otherwise fill the log with identical traces), any
+ * other error at `error` with it.
+ */
+export function logFailure(log: Pick<Logger, 'warn' | 'error'>, error: unknown, fields: Record<string, unknown>, message: string): void {
+  if (isDatabaseUnavailable(error)) log.warn({ ...fields, reason: (error as Error)?.message }, `${message}: database unavailable`);
+  else log.error({ ...fields, err: error }, message);
 }

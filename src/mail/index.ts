@@ -15,6 +15,7 @@ import { describeDeliveryError } from './transport.ts';
 import { createKicker } from '../jobs/kicker.ts';
 import type { Transport } from './transport.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { logFailure } from '../db/unavailable.ts';
 
 export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account';
 
@@ -94,7 +95,7 @@ export function createMailer({ prisma, config, log, metrics }: { prisma: Prisma;
   const worker = createKicker(
     (running) => drain(running),
     POLL_INTERVAL_MS,
-    (error) => log.error({ err: error }, 'e-mail worker failed'),
+    (error) => logFailure(log, error, {}, 'e-mail worker failed'),
   );
 
   return {

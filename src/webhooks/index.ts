@@ -15,6 +15,7 @@ import { createDeliveryQueue } from './queue.ts';
 import type { ClaimedDelivery, DeliveryQueue } from './queue.ts';
 import { DeliveryFailure, sendWebhook } from './sender.ts';
 import { createKicker } from '../jobs/kicker.ts';
+import { logFailure } from '../db/unavailable.ts';
 
 export interface Webhooks {
   endpoints: WebhookEndpoints;
@@ -75,7 +76,7 @@ export function createWebhooks({ prisma, config, log, sealer, metrics }: { prism
     const set = inFlight.get(delivery.endpointId) ?? new Set();
     inFlight.set(delivery.endpointId, set);
     const running: Promise<void> = attempt(delivery)
-      .catch((error: unknown) => log.error({ err: error }, 'webhook worker failed'))
+      .catch((error: unknown) => logFailure(log, error, {}, 'webhook worker failed'))
       .finally(() => {
         set.delete(running);
         if (!set.size) inFlight.delete(delivery.endpointId);
@@ -100,7 +101,7 @@ export function createWebhooks({ prisma, config, log, sealer, metrics }: { prism
       if (batch.length === room) worker.kick();
     },
     POLL_INTERVAL_MS,
-    (error) => log.error({ err: error }, 'webhook worker could not claim deliveries'),
+    (error) => logFailure(log, error, {}, 'webhook worker could not claim deliveries'),
   );
 
   return {

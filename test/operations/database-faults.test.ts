@@ -102,11 +102,16 @@ describe.skipIf(!postgresBinDir())('when PostgreSQL is down or frozen', () => {
     cluster.stop();
     try {
       await expectUnavailable();
+      // The background jobs meet the outage too (they poll every second).
+      await eventually(async () => expect(server.logs.some((line) => line.includes('worker') && line.includes('database unavailable'))).toBe(true), 10);
     } finally {
       cluster.start();
     }
     await eventually(expectWorking);
     expect(server.logs.join('\n')).not.toContain('uncaught');
+    // One cause, named by /readyz: warnings without stacks, not a trace per request and per job.
+    const errors = server.logs.filter((line) => line.startsWith('{') && JSON.parse(line).level >= 50);
+    expect(errors).toEqual([]);
   });
 
   it('does not hang while it is frozen, and works again once it thaws', async () => {
