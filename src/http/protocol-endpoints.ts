@@ -6,7 +6,7 @@
 import type Koa from 'koa';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
-import { UNAVAILABLE_DESCRIPTION, UNAVAILABLE_RETRY_AFTER } from './unavailable.ts';
+import { answerOutageInOAuth } from './unavailable.ts';
 
 export const PROTOCOL_ENDPOINTS: ReadonlySet<string> = new Set([
   '/.well-known/openid-configuration',
@@ -39,9 +39,7 @@ export function protocolErrors(log: Logger): Koa.Middleware {
       ctx.set('Cache-Control', 'no-store');
       if (isDatabaseUnavailable(error)) {
         log.info({ requestId: ctx.state.requestId, path: ctx.path, detail: (error as Error).message }, 'request refused: database unavailable');
-        ctx.status = 503;
-        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER));
-        ctx.body = { error: 'server_error', error_description: UNAVAILABLE_DESCRIPTION };
+        answerOutageInOAuth(ctx);
         return;
       }
       log.error({ err: error, requestId: ctx.state.requestId, method: ctx.method, path: ctx.path }, 'request failed');
