@@ -45,7 +45,9 @@ export async function launchChromium(options: BrowserContextOptions = {}): Promi
       headless: true,
       chromiumSandbox: false,
       args: FLAGS,
-      timeout: 30_000,
+      // Two test files run at once on two cores: a start can wait its turn well past 30 s
+      // (seen in CI while the other file was busy); what is tested starts after it.
+      timeout: 120_000,
       ...options,
     });
   } catch (error) {
