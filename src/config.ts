@@ -85,6 +85,13 @@ const envSchema = z.object({
   WEBHOOK_RETRY_DELAY: seconds(30),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
   DELIVERY_LEASE: seconds(60),
+  BACKCHANNEL_LOGOUT_TIMEOUT: seconds(10),
+  BACKCHANNEL_LOGOUT_RETRY_DELAY: seconds(30),
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+
+  ACCOUNT_REAUTH_AGE: seconds(10 * 60),
+  MFA_REQUIRED: flag(false),
+  GEOIP_DATABASE: optionalText,
 
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
@@ -213,6 +220,33 @@ export interface Config {
    * after this long if the first died (kill -9) before recording the outcome.
    */
   readonly deliveryLease: number;
+  /** OpenID Connect Back-Channel Logout 1.0: delivery of logout tokens to clients' backchannel_logout_uri. */
+  readonly backchannelLogout: {
+    /** Seconds a client has to answer one logout token. */
+    readonly timeout: number;
+    /** Seconds before the first retry; doubled after each failure, up to six hours. */
+    readonly retryDelay: number;
+    readonly maxAttempts: number;
+  };
+  /** The account page (/account). */
+  readonly account: {
+    /** Seconds after a sign-in within which a change may be made without signing in again. */
+    readonly reauthAge: number;
+    /** A MaxMind-format (.mmdb) city database: sessions show an approximate place, else only the IP. */
+    readonly geoipDatabase?: string;
+  };
+  /** Second factors. */
+  readonly mfa: {
+    /** Every account needs a second factor: those without one enrol at their next sign-in. */
+    readonly required: boolean;
+  };
+  /** WebAuthn (passkeys): the relying party is the ISSUER's host. */
+  readonly webauthn: {
+    readonly rpId: string;
+    readonly rpName: string;
+    /** The origin browsers report in clientDataJSON: the ISSUER's. */
+    readonly origin: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -273,13 +307,16 @@ function crossProblems(e: Partial<Settings>): string[] {
   for (const domain of domainList(e.GOOGLE_ALLOWED_DOMAINS)) {
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) problems.push(`GOOGLE_ALLOWED_DOMAINS: "${domain}" is not a domain name`);
   }
-  for (const timeout of ['MAIL_TIMEOUT', 'WEBHOOK_TIMEOUT'] as const) {
+  for (const timeout of ['MAIL_TIMEOUT', 'WEBHOOK_TIMEOUT', 'BACKCHANNEL_LOGOUT_TIMEOUT'] as const) {
     if (e.DELIVERY_LEASE !== undefined && e[timeout] !== undefined && e.DELIVERY_LEASE < 2 * e[timeout]) {
       problems.push(`DELIVERY_LEASE: must be at least twice ${timeout} (an attempt must end well within the lease, or another replica sends it again)`);
     }
   }
   if (e.SHUTDOWN_DRAIN_SECONDS !== undefined && e.SHUTDOWN_TIMEOUT !== undefined && e.SHUTDOWN_DRAIN_SECONDS >= e.SHUTDOWN_TIMEOUT) {
     problems.push('SHUTDOWN_DRAIN_SECONDS: must be less than SHUTDOWN_TIMEOUT (requests in flight need time to finish after the drain)');
+  }
+  if (e.GEOIP_DATABASE && !(existsSync(resolve(e.GEOIP_DATABASE)) && statSync(resolve(e.GEOIP_DATABASE)).isFile())) {
+    problems.push(`GEOIP_DATABASE: no file at ${resolve(e.GEOIP_DATABASE)}`);
   }
   problems.push(...brandProblems(e));
   return problems;
@@ -405,6 +442,10 @@ export function loadConfig(env: Env): Config {
     }),
     webhooks: Object.freeze({ timeout: e.WEBHOOK_TIMEOUT, retryDelay: e.WEBHOOK_RETRY_DELAY, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS }),
     deliveryLease: e.DELIVERY_LEASE,
+    backchannelLogout: Object.freeze({ timeout: e.BACKCHANNEL_LOGOUT_TIMEOUT, retryDelay: e.BACKCHANNEL_LOGOUT_RETRY_DELAY, maxAttempts: e.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS }),
+    account: Object.freeze({ reauthAge: e.ACCOUNT_REAUTH_AGE, ...(e.GEOIP_DATABASE ? { geoipDatabase: resolve(e.GEOIP_DATABASE) } : {}) }),
+    mfa: Object.freeze({ required: e.MFA_REQUIRED }),
+    webauthn: Object.freeze({ rpId: new URL(issuer).hostname, rpName: e.BRAND_NAME, origin: new URL(issuer).origin }),
   });
 }
 

@@ -110,6 +110,8 @@ describe.each(STORES)('mail on %s', (storeKind) => {
       'password-changed': { resetLink: resetLink() },
       'already-registered': { signInLink: `${ISSUER}/sign-in`, resetLink: resetLink() },
       'link-account': { link: `${ISSUER}/link/confirm?token=${token()}`, provider: 'Google' },
+      'confirm-new-email': { link: `${ISSUER}/account/email/confirm?token=${token()}` },
+      'security-change': { change: 'email-changed', newEmail: 'new@example.test', accountLink: `${ISSUER}/account` },
     };
     return { kind, to, locale, values: values[kind] };
   };

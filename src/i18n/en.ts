@@ -185,6 +185,14 @@ export const en = {
   'error.details': 'Details for the app’s developers',
   'error.reference': 'Reference: {id}',
 
+  // ── second factors at sign-in: mfa.* ──
+
+  // ── passkeys: passkey.* ──
+
+  // ── account page: account.* ──
+
+  // ── back-channel logout and sessions: sessions.* ──
+
   'unit.minute.one': '{count} minute',
   'unit.minute.other': '{count} minutes',
   'unit.hour.one': '{count} hour',

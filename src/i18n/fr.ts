@@ -185,6 +185,14 @@ export const fr: Record<MessageKey, string> = {
   'error.details': 'Détails pour les développeurs de l’application',
   'error.reference': 'Référence : {id}',
 
+  // ── second factors at sign-in: mfa.* ──
+
+  // ── passkeys: passkey.* ──
+
+  // ── account page: account.* ──
+
+  // ── back-channel logout and sessions: sessions.* ──
+
   'unit.minute.one': '{count} minute',
   'unit.minute.other': '{count} minutes',
   'unit.hour.one': '{count} heure',

@@ -28,6 +28,22 @@ interface KindSpec {
   readonly blocks: (say: Say, values: Values) => MailBlock[];
 }
 
+/** What a security-change notice can be about: `values.change`, one message each. */
+export const SECURITY_CHANGES = [
+  'email-changed',
+  'passkey-added',
+  'passkey-removed',
+  'totp-enabled',
+  'totp-removed',
+  'recovery-codes-created',
+  'recovery-code-used',
+  'provider-linked',
+  'provider-unlinked',
+  'second-factors-reset',
+  'signed-out-everywhere',
+] as const;
+export type SecurityChange = (typeof SECURITY_CHANGES)[number];
+
 const kinds: Record<MailKind, KindSpec> = {
   'verify-email': {
     links: ['link'],
@@ -64,6 +80,21 @@ const kinds: Record<MailKind, KindSpec> = {
     links: ['link'],
     required: ['provider'],
     blocks: (say, v) => [{ text: say('link-account.intro') }, { label: say('link-account.action'), url: v.link! }, { text: say('link-account.note') }],
+  },
+  'confirm-new-email': {
+    links: ['link'],
+    required: [],
+    blocks: (say, v) => [{ text: say('confirm-new-email.intro') }, { label: say('confirm-new-email.action'), url: v.link! }, { text: say('confirm-new-email.note') }],
+  },
+  // A change to the account's security, told to its owner (values: change, accountLink, and what
+  // the change's message names: newEmail, device, remaining, provider).
+  'security-change': {
+    links: ['accountLink'],
+    required: ['change'],
+    blocks: (say, v) => {
+      if (!(SECURITY_CHANGES as readonly string[]).includes(v.change!)) throw new Error(`mail: security-change has an unknown change ${JSON.stringify(v.change)}`);
+      return [{ text: say(`security-change.${v.change}` as MailMessageKey) }, { text: say('security-change.warning') }, { label: say('security-change.action'), url: v.accountLink! }];
+    },
   },
 };
 

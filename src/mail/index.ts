@@ -17,14 +17,16 @@ import type { Transport } from './transport.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { logFailure } from '../db/unavailable.ts';
 
-export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account';
+export type MailKind = 'verify-email' | 'reset-password' | 'password-changed' | 'already-registered' | 'link-account' | 'confirm-new-email' | 'security-change';
 
 export interface MailRequest {
   kind: MailKind;
   to: string;
   locale: 'en' | 'fr';
   /** Per kind: verify-email {link, name?}; reset-password {link}; password-changed {resetLink};
-   *  already-registered {signInLink, resetLink}; link-account {link, provider}. Links are absolute, under the issuer. */
+   *  already-registered {signInLink, resetLink}; link-account {link, provider}; confirm-new-email {link};
+   *  security-change {change (compose.ts SECURITY_CHANGES), accountLink, newEmail|device|remaining|provider}.
+   *  Links are absolute, under the issuer. */
   values: Record<string, string>;
 }
 

@@ -36,6 +36,26 @@ export const en = {
   'link-account.intro': 'Please confirm that you want to sign in to your {brand} account with {provider}.',
   'link-account.action': 'Link {provider}',
   'link-account.note': 'This link is valid for 30 minutes. If you did not ask, ignore this message: nothing will be linked.',
+
+  'confirm-new-email.subject': 'Confirm your new e-mail address for {brand}',
+  'confirm-new-email.intro': 'You asked to use this address for your {brand} account. Your account keeps its current address until you confirm.',
+  'confirm-new-email.action': 'Use this address',
+  'confirm-new-email.note': 'This link is valid for 24 hours. If you did not ask, ignore this message: nothing will change.',
+
+  'security-change.subject': 'Security change on your {brand} account',
+  'security-change.email-changed': 'The e-mail address of your {brand} account was changed to {newEmail}. This address no longer signs in.',
+  'security-change.passkey-added': 'A passkey ({device}) was added to your {brand} account.',
+  'security-change.passkey-removed': 'A passkey ({device}) was removed from your {brand} account.',
+  'security-change.totp-enabled': 'An authenticator app was set up as a second factor for your {brand} account.',
+  'security-change.totp-removed': 'The authenticator app was removed from your {brand} account.',
+  'security-change.recovery-codes-created': 'New recovery codes were created for your {brand} account; the old ones no longer work.',
+  'security-change.recovery-code-used': 'A recovery code was used to sign in to your {brand} account. {remaining} codes are left.',
+  'security-change.provider-linked': 'Sign-in with {provider} was linked to your {brand} account.',
+  'security-change.provider-unlinked': 'Sign-in with {provider} was unlinked from your {brand} account.',
+  'security-change.second-factors-reset': 'An administrator removed the second factors (passkeys, authenticator app, recovery codes) of your {brand} account.',
+  'security-change.signed-out-everywhere': 'Your {brand} account was signed out on every device and app.',
+  'security-change.warning': 'If it was you, there is nothing more to do. If it was not, review your account and change your password now:',
+  'security-change.action': 'Review my account',
 } as const;
 
 export type MailMessageKey = keyof typeof en;
@@ -73,6 +93,26 @@ export const fr: Record<MailMessageKey, string> = {
   'link-account.intro': 'Merci de confirmer que vous voulez vous connecter à votre compte {brand} avec {provider}.',
   'link-account.action': 'Lier {provider}',
   'link-account.note': "Ce lien est valable 30 minutes. Si vous n'avez rien demandé, ignorez ce message : rien ne sera lié.",
+
+  'confirm-new-email.subject': 'Confirmez votre nouvelle adresse e-mail pour {brand}',
+  'confirm-new-email.intro': "Vous avez demandé à utiliser cette adresse pour votre compte {brand}. Votre compte garde son adresse actuelle jusqu'à votre confirmation.",
+  'confirm-new-email.action': 'Utiliser cette adresse',
+  'confirm-new-email.note': "Ce lien est valable 24 heures. Si vous n'avez rien demandé, ignorez ce message : rien ne changera.",
+
+  'security-change.subject': 'Changement de sécurité sur votre compte {brand}',
+  'security-change.email-changed': "L'adresse e-mail de votre compte {brand} a été changée en {newEmail}. Cette adresse-ci ne permet plus de se connecter.",
+  'security-change.passkey-added': 'Une clé d’accès ({device}) a été ajoutée à votre compte {brand}.',
+  'security-change.passkey-removed': 'Une clé d’accès ({device}) a été retirée de votre compte {brand}.',
+  'security-change.totp-enabled': "Une application d'authentification a été configurée comme second facteur de votre compte {brand}.",
+  'security-change.totp-removed': "L'application d'authentification a été retirée de votre compte {brand}.",
+  'security-change.recovery-codes-created': 'De nouveaux codes de secours ont été créés pour votre compte {brand} ; les anciens ne fonctionnent plus.',
+  'security-change.recovery-code-used': 'Un code de secours a servi à vous connecter à votre compte {brand}. Il en reste {remaining}.',
+  'security-change.provider-linked': 'La connexion avec {provider} a été liée à votre compte {brand}.',
+  'security-change.provider-unlinked': 'La connexion avec {provider} a été déliée de votre compte {brand}.',
+  'security-change.second-factors-reset': "Un administrateur a retiré les seconds facteurs (clés d’accès, application d'authentification, codes de secours) de votre compte {brand}.",
+  'security-change.signed-out-everywhere': 'Votre compte {brand} a été déconnecté sur tous les appareils et toutes les applications.',
+  'security-change.warning': "Si c'était vous, il n'y a rien d'autre à faire. Sinon, vérifiez votre compte et changez votre mot de passe maintenant :",
+  'security-change.action': 'Vérifier mon compte',
 };
 
 export const mailCatalogues = { en, fr } as const;
