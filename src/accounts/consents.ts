@@ -3,7 +3,8 @@
 // oidc-provider's own grants end with the session (or the refresh token); this is the memory
 // behind them. Withdrawing a consent also ends every grant and token the app holds for that person.
 import type { Prisma } from '../db/database.ts';
-import { forget, memoized, remember } from '../db/request-memo.ts';
+import { forget, memoized, remember, settleDeferred } from '../db/request-memo.ts';
+import { revokedApps } from '../oidc/provider-rows.ts';
 import { userActor } from '../audit/trail.ts';
 import type { AuditTrail } from '../audit/trail.ts';
 
@@ -86,16 +87,9 @@ export function createConsentStore(prisma: Prisma, audit: AuditTrail) {
       const clientIds = forgotten.map((row) => row.clientId);
       if (clientIds.length === 0) return [];
       forget(`consents:${userId}`);
-      const grants = await prisma.oidcPayload.findMany({
-        where: { model: 'Grant', accountId: userId, OR: clientIds.map((id) => ({ payload: { path: ['clientId'], equals: id } })) },
-        select: { id: true },
-      });
-      const grantIds = grants.map((grant) => grant.id);
-      await prisma.$transaction([
-        prisma.oidcPayload.deleteMany({ where: { grantId: { in: grantIds } } }),
-        prisma.oidcPayload.deleteMany({ where: { model: 'Grant', id: { in: grantIds } } }),
-        prisma.consent.deleteMany({ where: { userId, clientId: { in: clientIds } } }),
-      ]);
+      await settleDeferred();
+      forget('oidc:*');
+      await prisma.$transaction([...revokedApps(prisma, userId, clientIds), prisma.consent.deleteMany({ where: { userId, clientId: { in: clientIds } } })]);
       for (const id of clientIds) audit.record({ action: 'consent.withdrawn', target: id, userId, clientId: id });
       return clientIds;
     },

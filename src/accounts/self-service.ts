@@ -5,8 +5,8 @@
 import type { Prisma } from '../db/database.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { Locale } from '../i18n/index.ts';
-import { keepSignInGoing, revokeEverythingOf } from '../oidc/account-revocation.ts';
-import { proposeAddress } from '../oidc/interaction-hints.ts';
+import { keepSignInGoing, proposeAddress, revokeEverythingOf } from '../oidc/provider-rows.ts';
+import { settleDeferred } from '../db/request-memo.ts';
 import type { OneTimeTokens } from './one-time-tokens.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { Identity } from '../federation/connector.ts';
@@ -145,6 +145,7 @@ export function createSelfService({ prisma, users, passwords, tokens, mailer, is
       await users.setPasswordHash(user.id, hash, { verifyEmail: true });
       audit.record({ action: 'password.reset', target: user.emailKey, userId: user.id, actor: userActor(user.id) });
       await tokens.cancel(user.id);
+      await settleDeferred();
       await prisma.$transaction([...revokeEverythingOf(prisma, user.id)]);
       if (token.interactionUid) {
         await keepSignInGoing(prisma, token.interactionUid, user.id);

@@ -10,6 +10,7 @@ import { settleWithin } from './deadline.ts';
 export type SignInOutcome = 'success' | 'failure' | 'locked';
 export type MailOutcome = 'sent' | 'failed' | 'abandoned';
 export type WebhookOutcome = 'delivered' | 'failed' | 'abandoned';
+export type BackchannelLogoutOutcome = 'delivered' | 'failed' | 'abandoned';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -20,6 +21,8 @@ export interface Metrics {
   rateLimitRefused(limit: string): void;
   mailDelivery(outcome: MailOutcome): void;
   webhookDelivery(outcome: WebhookOutcome): void;
+  /** A logout token sent to an app's backchannel_logout_uri (OpenID Connect Back-Channel Logout 1.0). */
+  backchannelLogout(outcome: BackchannelLogoutOutcome): void;
 }
 
 export interface MetricsSources {
@@ -51,6 +54,7 @@ export function createMetrics({ prisma, pool }: MetricsSources): Metrics {
   const refusals = new Counter({ name: 'sesame_rate_limit_refusals_total', help: 'Requests refused by an abuse limit, by limit.', labelNames: ['limit'], registers });
   const mail = new Counter({ name: 'sesame_mail_deliveries_total', help: 'E-mail delivery attempts: sent, failed (will retry), abandoned (gave up).', labelNames: ['outcome'], registers });
   const webhooks = new Counter({ name: 'sesame_webhook_deliveries_total', help: 'Webhook delivery attempts: delivered, failed (will retry), abandoned (gave up).', labelNames: ['outcome'], registers });
+  const logouts = new Counter({ name: 'sesame_backchannel_logouts_total', help: 'Back-channel logout token deliveries: delivered, failed (will retry), abandoned (gave up).', labelNames: ['outcome'], registers });
 
   // Counted when scraped. A database that does not answer leaves the value out; the scrape goes on.
   const queueDepth = (name: string, help: string, count: () => Promise<number>) =>
@@ -67,6 +71,7 @@ export function createMetrics({ prisma, pool }: MetricsSources): Metrics {
   // Both on the (status, next_attempt_at) index.
   queueDepth('sesame_mail_queue_depth', 'E-mail waiting to be delivered (due or waiting to retry).', () => prisma.mailMessage.count({ where: { status: 'pending' } }));
   queueDepth('sesame_webhook_queue_depth', 'Webhook deliveries waiting (due or waiting to retry).', () => prisma.webhookDelivery.count({ where: { status: 'pending' } }));
+  queueDepth('sesame_backchannel_logout_queue_depth', 'Logout tokens waiting to be delivered (due or waiting to retry).', () => prisma.backchannelLogout.count({ where: { status: 'pending' } }));
 
   if (pool) {
     new Gauge({
@@ -94,5 +99,6 @@ export function createMetrics({ prisma, pool }: MetricsSources): Metrics {
     rateLimitRefused: (limit) => refusals.inc({ limit }),
     mailDelivery: (outcome) => mail.inc({ outcome }),
     webhookDelivery: (outcome) => webhooks.inc({ outcome }),
+    backchannelLogout: (outcome) => logouts.inc({ outcome }),
   };
 }

@@ -21,7 +21,7 @@ import { MAX_BATCH, findStatement, heldWritesStatement, statements, upsertStatem
 import { deferUntilAnswer, forget, isHeld, lastRead, memoized, remember, settleDeferred, unchanged, written } from '../db/request-memo.ts';
 import { rememberConsents } from '../accounts/consents.ts';
 import type { AllowedApp } from '../accounts/consents.ts';
-import { sessionsEndedBy } from './session-events.ts';
+import { endedSessions } from './provider-rows.ts';
 import { accountFromJson } from './account.ts';
 
 export interface ClientSource {
@@ -247,11 +247,13 @@ function present(row: Row | undefined): AdapterPayload | undefined {
   return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
 }
 
-/** oidc-provider never deletes expired rows itself. Returns how many were removed. */
+/**
+ * oidc-provider never deletes expired rows itself. Expired sessions end as any other (their
+ * apps told by back-channel logout, session.ended, their devices forgotten: provider-rows.ts) in
+ * the transaction that deletes them. Returns how many rows were removed.
+ */
 export async function deleteExpiredPayloads(prisma: Prisma, now = new Date()): Promise<number> {
-  const [, { count }] = await prisma.$transaction([
-    sessionsEndedBy(prisma, 'expired', { expiredBefore: now }),
-    prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } }),
-  ]);
-  return count;
+  const sessions = endedSessions(prisma, 'expired', { expiredBefore: now });
+  const counts = await prisma.$transaction([...sessions, prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } })]);
+  return (counts[sessions.length - 1] as number) + (counts[sessions.length] as { count: number }).count;
 }

@@ -219,6 +219,7 @@ describe.each(STORES)('two replicas behind one issuer on %s', (kind) => {
       MAIL_TIMEOUT: '2',
       MAIL_RETRY_DELAY: '1',
       WEBHOOK_TIMEOUT: '2',
+      BACKCHANNEL_LOGOUT_TIMEOUT: '2',
       DELIVERY_LEASE: '4',
     };
     proxy = await startProxy(port, () => live);

@@ -14,6 +14,7 @@ import { createFindAccount } from '../../src/oidc/account.ts';
 import { requestScope } from '../../src/http/request-context.ts';
 import { memoized, writeBeforeAnswer } from '../../src/db/request-memo.ts';
 import { createConsentStore } from '../../src/accounts/consents.ts';
+import { createProviderRows, keepSignInGoing, proposeAddress, revokeEverythingOf } from '../../src/oidc/provider-rows.ts';
 import type { AuditTrail } from '../../src/audit/trail.ts';
 import { createTestStore, STORES } from '../support/stores.ts';
 import type { TestStore } from '../support/stores.ts';
@@ -105,11 +106,14 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     const key = id();
     const uid = id();
     const userCode = `EXP-${key.slice(0, 8)}`;
-    await adapter('Session').upsert(key, { jti: key, uid }, 1);
-    await adapter('DeviceCode').upsert(key, { jti: key, userCode }, 1);
+    // Lifetimes count in whole seconds from the current second (as oidc-provider's exp): two
+    // seconds leave at least one of life for the first look.
+    await adapter('Session').upsert(key, { jti: key, uid }, 2);
+    await adapter('DeviceCode').upsert(key, { jti: key, userCode }, 2);
+    const expired = (Math.floor(Date.now() / 1000) + 2) * 1000;
     expect(await adapter('Session').find(key)).toBeDefined();
 
-    await sleep(1100);
+    await sleep(expired + 50 - Date.now());
     expect(await adapter('Session').find(key)).toBeUndefined();
     expect(await adapter('Session').findByUid(uid)).toBeUndefined();
     expect(await adapter('DeviceCode').find(key)).toBeUndefined();
@@ -493,5 +497,178 @@ describe.each(STORES)('oidc-provider adapter on %s', (kind) => {
     expect(await adapter('Client').find('anything')).toBeUndefined();
     await expect(adapter('Client').upsert('x', { client_id: 'x' }, 0)).rejects.toThrow(/admin CLI/);
     expect(await db.prisma.oidcPayload.count({ where: { model: 'Client' } })).toBe(0);
+  });
+
+  // The one way into these rows from outside oidc-provider (src/oidc/provider-rows.ts), on the
+  // payloads oidc-provider writes: a session's authorizations[clientId] = { sid, grantId,
+  // persistsLogout }, a grant's clientId, tokens' grantId.
+  describe('provider rows', () => {
+    const rows = () => createProviderRows({ prisma: db.prisma });
+    const now = () => Math.floor(Date.now() / 1000);
+    /** A client, with a back-channel logout URI when `logout`. */
+    const client = async (logout: boolean) => {
+      const clientId = id();
+      await db.prisma.client.create({ data: { id: clientId, definition: logout ? { backchannel_logout_uri: `https://${clientId}.example.com/logout` } : {} } });
+      return clientId;
+    };
+    /** A session of `accountId` signed in to `clients` (each with its grant and tokens), as oidc-provider saves one. */
+    const session = async (accountId: string, clients: { clientId: string; persistsLogout?: boolean }[], { ttl = 600, device = true } = {}) => {
+      const [jti, uid] = [id(), id()];
+      const authorizations: Record<string, { sid: string; grantId: string; persistsLogout?: boolean }> = {};
+      const grants: Record<string, { grantId: string; access: string; refresh: string }> = {};
+      for (const { clientId, persistsLogout } of clients) {
+        const [grantId, access, refresh, sid] = [id(), id(), id(), id()];
+        authorizations[clientId] = { sid, grantId, ...(persistsLogout ? { persistsLogout } : {}) };
+        grants[clientId] = { grantId, access, refresh };
+        await adapter('Grant').upsert(grantId, { jti: grantId, accountId, clientId, kind: 'Grant' }, 3600);
+        await adapter('AccessToken').upsert(access, { jti: access, accountId, clientId, grantId, sessionUid: uid }, 3600);
+        await adapter('RefreshToken').upsert(refresh, { jti: refresh, accountId, clientId, grantId, sessionUid: uid }, 3600);
+      }
+      await adapter('Session').upsert(jti, { jti, uid, accountId, loginTs: now(), amr: ['pwd'], authorizations, kind: 'Session' }, ttl);
+      if (device) await db.prisma.sessionDevice.create({ data: { sessionUid: uid, accountId, userAgent: 'Test/1.0', ip: '192.0.2.7' } });
+      return { jti, uid, authorizations, grants };
+    };
+    const logoutsOf = (sub: string) => db.prisma.backchannelLogout.findMany({ where: { sub }, select: { clientId: true, sid: true }, orderBy: { id: 'asc' } });
+    const endedEvents = async (sub: string) =>
+      (await db.prisma.webhookEvent.findMany({ where: { type: 'session.ended' } })).map((event) => (event.payload as { data: { sub: string; sid: string; reason: string } }).data).filter((data) => data.sub === sub);
+
+    it('lists an account’s live sessions with the apps in them and their device, and finds one by an app’s sid', async () => {
+      const [account, other, wiki, crm] = [id(), id(), await client(true), await client(false)];
+      const one = await session(account, [{ clientId: wiki }, { clientId: crm }]);
+      const two = await session(account, [], { device: false });
+      await session(other, [{ clientId: wiki }]);
+      await session(account, [{ clientId: wiki }], { ttl: 1 });
+      await sleep(1100);
+
+      const listed = await rows().sessionsOf(account);
+      expect(listed.map((s) => s.uid).sort()).toEqual([one.uid, two.uid].sort());
+      expect(listed.find((s) => s.uid === one.uid)).toEqual({
+        uid: one.uid,
+        loginTs: expect.any(Date),
+        expiresAt: expect.any(Date),
+        amr: ['pwd'],
+        clientIds: [wiki, crm].sort(),
+        device: { userAgent: 'Test/1.0', ip: '192.0.2.7', lastSeenAt: expect.any(Date) },
+      });
+      expect(listed.find((s) => s.uid === two.uid)).toMatchObject({ clientIds: [], device: null });
+
+      expect(await rows().findSession(account, { clientId: crm, sid: one.authorizations[crm]!.sid })).toBe(one.uid);
+      expect(await rows().findSession(account, { clientId: wiki, sid: one.authorizations[crm]!.sid })).toBeNull();
+      expect(await rows().findSession(other, { clientId: crm, sid: one.authorizations[crm]!.sid })).toBeNull();
+    });
+
+    it('ends one session, or all but one, in one transaction: logouts queued for apps with a back-channel URI, session.ended, device and sign-out grants gone', async () => {
+      const [account, wiki, crm] = [id(), await client(true), await client(false)];
+      const kept = await session(account, [{ clientId: wiki }]);
+      const ended = await session(account, [{ clientId: wiki }, { clientId: crm, persistsLogout: true }]);
+
+      expect(await rows().endSessions(account, { except: kept.uid, reason: 'revoked' })).toBe(1);
+      expect(await logoutsOf(account)).toEqual([{ clientId: wiki, sid: ended.authorizations[wiki]!.sid }]);
+      expect(await endedEvents(account)).toEqual([{ sub: account, sid: ended.uid, client_id: null, reason: 'revoked' }]);
+      expect(await db.prisma.sessionDevice.findUnique({ where: { sessionUid: ended.uid } })).toBeNull();
+      expect(await adapter('Session').find(ended.jti)).toBeUndefined();
+      // As oidc-provider's own sign-out: grants without offline access go with the session, with their tokens.
+      expect(await adapter('Grant').find(ended.grants[wiki]!.grantId)).toBeUndefined();
+      expect(await adapter('RefreshToken').find(ended.grants[wiki]!.refresh)).toBeUndefined();
+      expect(await adapter('Grant').find(ended.grants[crm]!.grantId)).toBeDefined();
+      expect(await adapter('RefreshToken').find(ended.grants[crm]!.refresh)).toBeDefined();
+      expect(await adapter('Session').find(kept.jti)).toBeDefined();
+      expect(await adapter('Grant').find(kept.grants[wiki]!.grantId)).toBeDefined();
+
+      expect(await rows().endSessions(account, { only: kept.uid, reason: 'logout', revokeRefreshTokens: true })).toBe(1);
+      expect(await rows().sessionsOf(account)).toEqual([]);
+      expect(await adapter('RefreshToken').find(ended.grants[crm]!.refresh)).toBeUndefined();
+      expect(await adapter('AccessToken').find(ended.grants[crm]!.access)).toBeDefined();
+      expect(await logoutsOf(account)).toHaveLength(2);
+    });
+
+    it('revokes an app’s grants and tokens, an account’s refresh tokens, or everything of an account', async () => {
+      const [account, other, wiki, crm] = [id(), id(), await client(false), await client(false)];
+      const mine = await session(account, [{ clientId: wiki, persistsLogout: true }, { clientId: crm, persistsLogout: true }]);
+      const theirs = await session(other, [{ clientId: wiki, persistsLogout: true }]);
+
+      await rows().revokeApp(account, wiki);
+      for (const model of ['Grant', 'AccessToken', 'RefreshToken'] as const) {
+        const key = { Grant: 'grantId', AccessToken: 'access', RefreshToken: 'refresh' } as const;
+        expect(await adapter(model).find(mine.grants[wiki]![key[model]])).toBeUndefined();
+        expect(await adapter(model).find(mine.grants[crm]![key[model]])).toBeDefined();
+        expect(await adapter(model).find(theirs.grants[wiki]![key[model]])).toBeDefined();
+      }
+      expect(await rows().revokeRefreshTokens(account)).toBe(1);
+      expect(await adapter('RefreshToken').find(mine.grants[crm]!.refresh)).toBeUndefined();
+      expect(await adapter('AccessToken').find(mine.grants[crm]!.access)).toBeDefined();
+
+      await db.prisma.$transaction(revokeEverythingOf(db.prisma, account));
+      expect(await db.prisma.oidcPayload.count({ where: { accountId: account } })).toBe(0);
+      expect(await db.prisma.sessionDevice.count({ where: { accountId: account } })).toBe(0);
+      expect(await adapter('Session').find(theirs.jti)).toBeDefined();
+      expect(await endedEvents(account)).toEqual([{ sub: account, sid: mine.uid, client_id: null, reason: 'revoked' }]);
+    });
+
+    it('sees and ends sessions a request still holds, and a held save never brings one back', async () => {
+      const [account, wiki] = [id(), await client(true)];
+      const before = await session(account, [{ clientId: wiki }]);
+      const [jti, uid, sid] = [id(), id(), id()];
+      await inOneRequest(() =>
+        writeBeforeAnswer({} as Koa.Context, async () => {
+          // Held until the answer: a sign-in saving its session, another touching one.
+          await adapter('Session').upsert(jti, { jti, uid, accountId: account, loginTs: now(), authorizations: { [wiki]: { sid } } }, 600);
+          await adapter('Session').upsert(before.jti, { jti: before.jti, uid: before.uid, accountId: account, loginTs: now(), authorizations: before.authorizations, touched: 1 }, 600);
+          expect((await rows().sessionsOf(account)).map((s) => s.uid).sort()).toEqual([uid, before.uid].sort());
+          expect(await rows().findSession(account, { clientId: wiki, sid })).toBe(uid);
+          expect(await rows().endSessions(account, { reason: 'revoked' })).toBe(2);
+          expect(await adapter('Session').find(jti)).toBeUndefined();
+        }),
+      );
+      expect(await adapter('Session').find(jti)).toBeUndefined();
+      expect(await adapter('Session').find(before.jti)).toBeUndefined();
+      expect((await logoutsOf(account)).map((row) => row.sid).sort()).toEqual([sid, before.authorizations[wiki]!.sid].sort());
+
+      // A destroy held by the request: the session is not listed, nor ended twice.
+      const later = await session(account, [{ clientId: wiki }]);
+      await inOneRequest(() =>
+        writeBeforeAnswer({} as Koa.Context, async () => {
+          await adapter('Session').destroy(later.jti);
+          expect(await rows().sessionsOf(account)).toEqual([]);
+          expect(await rows().endSessions(account, { reason: 'revoked' })).toBe(0);
+        }),
+      );
+    });
+
+    it('lets a sign-in at its login step go on without its ended session, and proposes an address to it, also while the request holds it', async () => {
+      const [account, interaction, grantId] = [id(), id(), id()];
+      const payload = { jti: interaction, prompt: { name: 'login', reasons: [], details: {} }, params: { client_id: 'wiki' }, session: { uid: id(), accountId: account }, grantId } as AdapterPayload;
+      await inOneRequest(() =>
+        writeBeforeAnswer({} as Koa.Context, async () => {
+          await adapter('Interaction').upsert(interaction, payload, 600);
+          expect(await keepSignInGoing(db.prisma, interaction, id())).toBe(false);
+          expect(await keepSignInGoing(db.prisma, interaction, account)).toBe(true);
+          await proposeAddress(db.prisma, interaction, 'zoe@example.com');
+          expect(await adapter('Interaction').find(interaction)).toEqual({ jti: interaction, prompt: { name: 'login', reasons: [], details: {} }, params: { client_id: 'wiki', login_hint: 'zoe@example.com' } });
+        }),
+      );
+      expect(await adapter('Interaction').find(interaction)).toEqual({ jti: interaction, prompt: { name: 'login', reasons: [], details: {} }, params: { client_id: 'wiki', login_hint: 'zoe@example.com' } });
+      expect((await db.prisma.oidcPayload.findUnique({ where: { model_id: { model: 'Interaction', id: interaction } } }))!.grantId).toBeNull();
+
+      const consent = id();
+      await adapter('Interaction').upsert(consent, { jti: consent, prompt: { name: 'consent', reasons: [], details: {} }, params: {}, session: { accountId: account } } as AdapterPayload, 600);
+      expect(await keepSignInGoing(db.prisma, consent, account)).toBe(false);
+      await proposeAddress(db.prisma, consent, 'zoe@example.com');
+      expect(await adapter('Interaction').find(consent)).toEqual({ jti: consent, prompt: { name: 'consent', reasons: [], details: {} }, params: {}, session: { accountId: account } });
+    });
+
+    it('ends expired sessions in the cleanup like any other: logouts queued, session.ended, devices gone', async () => {
+      const [account, wiki] = [id(), await client(true)];
+      const expired = await session(account, [{ clientId: wiki }], { ttl: 1 });
+      const live = await session(account, [{ clientId: wiki }]);
+      await sleep(1100);
+      await deleteExpiredPayloads(db.prisma);
+      expect(await logoutsOf(account)).toEqual([{ clientId: wiki, sid: expired.authorizations[wiki]!.sid }]);
+      expect(await endedEvents(account)).toEqual([{ sub: account, sid: expired.uid, client_id: null, reason: 'expired' }]);
+      expect(await db.prisma.sessionDevice.findUnique({ where: { sessionUid: expired.uid } })).toBeNull();
+      expect(await db.prisma.sessionDevice.findUnique({ where: { sessionUid: live.uid } })).not.toBeNull();
+      // Grants outlive an expired session (their own lifetime), as in oidc-provider.
+      expect(await adapter('Grant').find(expired.grants[wiki]!.grantId)).toBeDefined();
+    });
   });
 });
