@@ -10,6 +10,10 @@ import { registerUserImportCommand } from './users-import.ts';
 import { details, emit, table } from './output.ts';
 import { readStdin, RefusedError, UsageError } from './shared.ts';
 import { ROLE_NAME } from '../../src/config.ts';
+import { createFactors } from '../../src/accounts/factors.ts';
+import { createPasskeys } from '../../src/accounts/passkeys.ts';
+import { createMailer } from '../../src/mail/index.ts';
+import { createLogger } from '../../src/log.ts';
 
 
 function describe(user: User) {
@@ -205,6 +209,61 @@ export function registerUserCommands(program: Command) {
         const unlinked = await federated.unlink(user.id, options.provider);
         if (!unlinked.length) throw new RefusedError(`${user.email} has no sign-in at "${options.provider}" linked`);
         emit(options.json, { id: user.id, email: user.email, provider: options.provider, unlinked }, () => `Unlinked ${user.email} from ${options.provider}.`);
+      }),
+    );
+
+  users
+    .command('mfa <id-or-email>')
+    .description('show the account’s second factors: passkeys, authenticator app, recovery codes left')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, prisma, config, trail }) => {
+        const user = await findUser(service, idOrEmail);
+        const factors = await createFactors({ prisma }).factorsOf(user.id);
+        const passkeys = (await createPasskeys({ prisma, webauthn: config.webauthn, audit: trail }).list(user.id)).map((passkey) => ({
+          id: passkey.id,
+          name: passkey.name,
+          kind: passkey.deviceType === 'multiDevice' ? 'synced' : 'security key',
+          created_at: passkey.createdAt,
+          last_used_at: passkey.lastUsedAt,
+        }));
+        const shown = { id: user.id, email: user.email, authenticator_app: factors.totp, recovery_codes_left: factors.recoveryCodes, passkeys };
+        emit(options.json, shown, () =>
+          [
+            details([
+              ['account', `${user.email} (${user.id})`],
+              ['authenticator app', factors.totp ? 'yes' : 'no'],
+              ['recovery codes left', String(factors.recoveryCodes)],
+              ['passkeys', String(passkeys.length)],
+            ]),
+            ...(passkeys.length ? ['', table(['NAME', 'KIND', 'ADDED', 'LAST USED'], passkeys.map((p) => [p.name, p.kind, p.created_at, p.last_used_at ?? 'never']))] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  users
+    .command('mfa-reset <id-or-email>')
+    .description('remove the account’s passkeys, authenticator app and recovery codes (a person who lost them); they are told by e-mail')
+    .option('--yes', 'confirm the reset')
+    .option('--json', 'print JSON')
+    .action((idOrEmail: string, options) =>
+      withContext(async ({ users: service, prisma, config, audit }) => {
+        const user = await findUser(service, idOrEmail);
+        if (!options.yes) throw new UsageError(`this removes every second factor of ${user.email} (passkeys, authenticator app, recovery codes); run again with --yes to confirm`);
+        const removed = await createFactors({ prisma }).resetFactors(user.id);
+        const any = removed.passkeys > 0 || removed.totp || removed.recoveryCodes > 0;
+        if (any) {
+          await audit('user.mfa-reset', user.id, { passkeys: removed.passkeys, authenticatorApp: removed.totp, recoveryCodes: removed.recoveryCodes });
+          // Queued with the server's mail; the server delivers it (this command does not wait).
+          const mailer = createMailer({ prisma, config, log: createLogger({ level: 'silent' }) });
+          await mailer.send({ kind: 'security-change', to: user.email, locale: 'en', values: { change: 'second-factors-reset', accountLink: `${config.issuer}/account` } });
+        }
+        emit(options.json, { id: user.id, email: user.email, removed: { passkeys: removed.passkeys, authenticator_app: removed.totp, recovery_codes: removed.recoveryCodes } }, () =>
+          any
+            ? `Removed the second factors of ${user.email}: ${removed.passkeys} passkey(s), ${removed.totp ? 'the authenticator app' : 'no authenticator app'}, ${removed.recoveryCodes} recovery code(s). They were told by e-mail.`
+            : `${user.email} had no second factor; nothing to reset.`,
+        );
       }),
     );
 

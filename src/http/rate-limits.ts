@@ -27,6 +27,10 @@ export const LIMITS = {
   resetPerAccount: { name: 'reset-account', max: 3, windowSeconds: HOUR },
   resendPerIp: { name: 'resend-ip', max: 10, windowSeconds: HOUR },
   resendPerAccount: { name: 'resend-account', max: 3, windowSeconds: HOUR },
+  /** Wrong second factors (authenticator codes, recovery codes) from one address. */
+  secondFactorPerIp: { name: 'second-factor-ip', max: 30, windowSeconds: 15 * 60 },
+  /** Wrong second factors for one account: 5 guesses of a 6-digit code per quarter hour. */
+  secondFactorPerAccount: { name: 'second-factor-account', max: 5, windowSeconds: 15 * 60 },
 } as const satisfies Record<string, Limit>;
 
 /**
@@ -185,6 +189,22 @@ export function createRateLimiter(prisma: Prisma) {
           await prisma.$executeRaw`
             WITH released AS (UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key = ${ipKey})
             DELETE FROM rate_limits WHERE key = ${key}`;
+        },
+      };
+    },
+
+    /**
+     * Reserves one second-factor attempt (a code checked) for the address and the account, in
+     * one statement; throws TooManyAttemptsError once either has no room. Only failures should
+     * count: `succeeded()` gives both their slot back.
+     */
+    async attemptSecondFactor(ip: string, userId: string): Promise<{ succeeded(): Promise<void> }> {
+      const hits: [Limit, string][] = [[LIMITS.secondFactorPerIp, ip], [LIMITS.secondFactorPerAccount, userId]];
+      await hitAll(...hits);
+      return {
+        async succeeded() {
+          const keys = hits.map(([limit, subject]) => `${limit.name}:${subject}`);
+          await prisma.$executeRaw`UPDATE rate_limits SET count = greatest(count - 1, 0) WHERE key IN (${Sql.join(keys)})`;
         },
       };
     },

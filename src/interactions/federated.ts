@@ -6,13 +6,15 @@
 //   GET  /interaction/:uid/federated/:provider/callback   → login, or the linking page
 //   POST /interaction/:uid/link-account                   prove the existing account (password),
 //                                                         or have a confirmation link e-mailed
+// Both end in the sign-in service (accounts/sign-in.ts) and then sign-in-result.ts, which asks
+// for a second factor when one is needed, as after a password.
 // A cancelled, failed, tampered or replayed round trip returns to the login page with a plain
 // message (?upstream=…); the rules for accounts are in accounts/federated-accounts.ts.
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { InteractionDeps } from './interaction.ts';
-import { finishInteraction } from './interaction.ts';
+import { continueSignIn } from './sign-in-result.ts';
 import { form, requirePrompt, text } from './guards.ts';
 import type { StepContext, StepPage } from './guards.ts';
 import { UpstreamError } from '../federation/index.ts';
@@ -22,6 +24,7 @@ import { LIMITS } from '../http/rate-limits.ts';
 import { emailKey } from '../accounts/users.ts';
 import { clientNetwork } from '../http/client-network.ts';
 import { LINK_ACCOUNT_TTL } from '../accounts/self-service.ts';
+import { ACCOUNT_LINK_PREFIX } from '../account/deps.ts';
 
 type Middleware = Koa.Middleware;
 
@@ -59,7 +62,9 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
     const uid = interactionOfState(ctx.query.state);
     if (!uid) throw new AppError('expired', 'upstream callback without a usable state');
     ctx.status = 303;
-    ctx.redirect(`/interaction/${uid}/federated/${ctx.params.provider}/callback${ctx.querystring ? `?${ctx.querystring}` : ''}`);
+    // A link started from the account page comes back to its own route (src/account/linked.ts).
+    const step = uid.startsWith(ACCOUNT_LINK_PREFIX) ? 'account-link' : 'federated';
+    ctx.redirect(`/interaction/${uid}/${step}/${ctx.params.provider}/callback${ctx.querystring ? `?${ctx.querystring}` : ''}`);
   });
 
   router.get('/interaction/:uid/federated/:provider/callback', load, requirePrompt('login'), async (ctx: StepContext) => {
@@ -74,14 +79,13 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
       deps.audit.record({ action: 'sign-in.failed', target: connector.id, details: { method: connector.id, reason: error.problem } });
       return backToLogin(ctx, error.problem);
     }
-    const outcome = await deps.federated.resolve(identity, connector.allowedDomains);
+    const outcome = await deps.signIn.federated(identity, connector.allowedDomains);
     if (outcome.kind === 'refused') return backToLogin(ctx, outcome.reason);
     if (outcome.kind === 'needs-proof') {
       return renderLink(ctx, deps, { sealed: deps.pendingLinks.seal(identity, outcome.user.id, details.uid), email: outcome.user.email, provider: connector.displayName });
     }
     if (outcome.reclaimed) deps.log.warn({ userId: outcome.userId, provider: connector.id }, 'an unverified account was reclaimed by the verified owner of its address');
-    deps.csrf.renew(ctx);
-    await finishInteraction(ctx, { login: { accountId: outcome.userId, amr: ['fed'] } });
+    await continueSignIn(ctx, deps, outcome);
   });
 
   router.post('/interaction/:uid/link-account', load, csrf, requirePrompt('login'), form(linkAccountForm), async (ctx: StepContext<z.infer<typeof linkAccountForm>>) => {
@@ -99,17 +103,14 @@ export function registerFederatedRoutes(router: Router, deps: InteractionDeps, {
       return deps.views.render(ctx, 'check-inbox', { message, lifetime: ctx.state.t.duration(LINK_ACCOUNT_TTL), backLink: `/interaction/${details.uid}` });
     }
 
-    // Proof by password, under the same limits as the login form (device cookie included).
+    // Proof by password, through the sign-in service like the login form (same limits, device cookie included).
     const account = emailKey(user.email);
-    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), account, deps.devices.recognise(ctx, account));
-    const proven = await deps.users.authenticate(user.email, password);
-    if (proven?.id !== user.id) {
+    const proof = await deps.signIn.password({ email: user.email, password, network: clientNetwork(ctx.ip), device: deps.devices.recognise(ctx, account) });
+    if (proof.kind !== 'signed-in' || proof.userId !== user.id) {
       return renderLink(ctx, deps, { sealed, email: user.email, provider, error: ctx.state.t('login.failed') }, 401);
     }
-    await attempt.succeeded();
     deps.devices.remember(ctx, account);
     if (!(await deps.federated.linkProven(user.id, pending.identity))) return backToLogin(ctx, 'failed');
-    deps.csrf.renew(ctx);
-    await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd', 'fed'] } });
+    await continueSignIn(ctx, deps, { userId: user.id, amr: [...proof.amr, 'fed'] });
   });
 }

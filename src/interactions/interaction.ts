@@ -20,6 +20,12 @@ import { appOfInteraction } from './app-link.ts';
 import type { ConsentStore } from '../accounts/consents.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { AuditTrail } from '../audit/trail.ts';
+import type { SignIn } from '../accounts/sign-in.ts';
+import type { Totp } from '../accounts/totp.ts';
+import type { RecoveryCodes } from '../accounts/recovery-codes.ts';
+import type { Factors } from '../accounts/factors.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
+import type { Mailer } from '../mail/index.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -42,6 +48,18 @@ export interface InteractionDeps {
   log: Logger;
   /** The audit trail, for what no service sees (an upstream sign-in that did not complete). */
   audit: AuditTrail;
+  /** Every way in and every second factor (accounts/sign-in.ts). */
+  signIn: SignIn;
+  totp: Totp;
+  recoveryCodes: RecoveryCodes;
+  /** What second factors an account has (accounts/factors.ts). */
+  factors: Factors;
+  passkeys: Passkeys;
+  /** MFA_REQUIRED: every sign-in needs two factors; accounts without a second enrol one. */
+  mfaRequired: boolean;
+  /** Notices of security changes made during a sign-in (a second factor enrolled). */
+  mailer: Mailer;
+  issuer: string;
 }
 
 /** The upstream sign-in buttons a page offers: one form per configured connector. */

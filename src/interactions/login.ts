@@ -1,22 +1,27 @@
-// The login step: e-mail and password. Unknown e-mail, wrong password and disabled account get
-// the same page, status and timing (see accounts/users.ts#authenticate). Failed attempts slow
-// the account down and count against the person's address (http/rate-limits.ts); a browser
-// that signs in gets a device cookie, which spares it the account's slow-down next time.
+// The login step: e-mail and password (or a passkey, passkey.ts; or Google, federated.ts), then
+// a second factor when one is needed (second-factor.ts: while a first factor waits, this step's
+// page is the second-factor page). The password is checked by the sign-in service
+// (accounts/sign-in.ts): unknown e-mail, wrong password and disabled account get the same page,
+// status and timing; failed attempts slow the account down and count against the person's
+// address. A browser that signs in gets a device cookie, which spares it the account's slow-down
+// next time.
 import { z } from 'zod';
 import type { InteractionDeps } from './interaction.ts';
-import { finishInteraction, upstreamButtons } from './interaction.ts';
+import { upstreamButtons } from './interaction.ts';
 import { text } from './guards.ts';
 import type { StepContext, StepPage } from './guards.ts';
 import { field } from '../http/forms.ts';
 import { emailKey } from '../accounts/users.ts';
 import { clientNetwork } from '../http/client-network.ts';
+import { continueSignIn, pendingSecondFactor } from './sign-in-result.ts';
+import { renderSecondFactor } from './second-factor.ts';
 
 export const loginForm = z.object({
   email: z.string().trim().min(1).max(254),
   password: z.string().min(1).max(4096),
 });
 /** The current step's page (GET /interaction/:uid): why the way back from upstream failed. */
-export const stepQuery = z.object({ upstream: text });
+export const stepQuery = z.object({ upstream: text, factor: text });
 
 // What went wrong on the way back from an upstream provider (federated.ts), as shown here.
 const UPSTREAM_MESSAGES = {
@@ -30,6 +35,7 @@ const UPSTREAM_MESSAGES = {
 
 export function showLogin(deps: InteractionDeps) {
   return async (ctx: StepContext<unknown, z.infer<typeof stepQuery>>) => {
+    if (await pendingSecondFactor(ctx)) return renderSecondFactor(ctx, deps, { method: ctx.state.query.factor });
     const { details } = ctx.state.interaction;
     const hint = details.params.login_hint;
     const upstream = ctx.state.query.upstream as keyof typeof UPSTREAM_MESSAGES;
@@ -42,19 +48,13 @@ export function showLogin(deps: InteractionDeps) {
 export function submitLogin(deps: InteractionDeps) {
   return async (ctx: StepContext<z.infer<typeof loginForm>>) => {
     const { email, password } = ctx.state.form;
-
-    // An attempt is reserved before any password is checked: per address (credential
-    // stuffing) and per account (guessing), the same for accounts that do not exist; a browser
-    // that signed in to this account before counts per device cookie instead of per account.
+    // The limits' slots are reserved before any password is checked (per address, and per
+    // account or per device cookie): the same for accounts that do not exist.
     const account = emailKey(email);
-    const attempt = await deps.limits.attemptSignIn(clientNetwork(ctx.ip), account, deps.devices.recognise(ctx, account));
-    const user = await deps.users.authenticate(email, password);
-    if (!user) return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
-
-    await attempt.succeeded();
+    const outcome = await deps.signIn.password({ email, password, network: clientNetwork(ctx.ip), device: deps.devices.recognise(ctx, account) });
+    if (outcome.kind === 'refused') return renderLogin(ctx, deps, { email, error: ctx.state.t('login.failed') }, 401);
     deps.devices.remember(ctx, account);
-    deps.csrf.renew(ctx);
-    await finishInteraction(ctx, { login: { accountId: user.id, amr: ['pwd'] } });
+    await continueSignIn(ctx, deps, outcome);
   };
 }
 
@@ -63,7 +63,9 @@ export function invalidLogin(deps: InteractionDeps) {
   return (ctx: StepPage) => renderLogin(ctx, deps, { email: field(ctx, 'email').trim().slice(0, 254), error: ctx.state.t('login.invalid') }, 400);
 }
 
-function renderLogin(ctx: StepPage, deps: InteractionDeps, model: { email: string; error?: string }, status = 200) {
+export function renderLogin(ctx: StepPage, deps: InteractionDeps, model: { email: string; error?: string }, status = 200) {
   const { details, clientName } = ctx.state.interaction;
-  deps.views.render(ctx, 'login', { ...model, uid: details.uid, clientName, upstreams: upstreamButtons(deps, details.uid), csrfToken: deps.csrf.token(ctx) }, status);
+  // The passkey form's options are in the page: their challenge is signed, not stored (accounts/webauthn-challenges.ts).
+  const passkeyOptions = deps.passkeys.signInOptions(details.uid);
+  deps.views.render(ctx, 'login', { ...model, uid: details.uid, clientName, upstreams: upstreamButtons(deps, details.uid), csrfToken: deps.csrf.token(ctx), passkeyOptions }, status);
 }
