@@ -104,6 +104,9 @@ export function createViews({ brandName, brand, cache }: { brandName: string; br
     asset('sesame.css', 'text/css', file('sesame.css')),
     asset('continue.js', 'text/javascript', file('continue.js')),
     asset('show-password.js', 'text/javascript', file('show-password.js')),
+    asset('passkeys.js', 'text/javascript', file('passkeys.js')),
+    // The browser half of @simplewebauthn, served by us (CSP script-src 'self'): its one-file build.
+    asset('simplewebauthn-browser.js', 'text/javascript', readFileSync(new URL('../dist/bundle/index.umd.min.js', import.meta.resolve('@simplewebauthn/browser')))),
     asset('favicon.svg', 'image/svg+xml', file('favicon.svg')),
     asset('google.svg', 'image/svg+xml', file('google.svg')),
     ...(brand.colors ? [asset('brand.css', 'text/css', Buffer.from(brandStylesheet(brand.colors)))] : []),
@@ -116,6 +119,7 @@ export function createViews({ brandName, brand, cache }: { brandName: string; br
     stylesheets: [href('/assets/sesame.css'), href('/assets/brand.css')].filter(Boolean),
     script: href('/assets/continue.js'),
     showPassword: href('/assets/show-password.js'),
+    passkeys: [href('/assets/simplewebauthn-browser.js'), href('/assets/passkeys.js')],
     favicon: href('/assets/favicon.svg'),
     google: href('/assets/google.svg'),
     logo: logo ? logo[1].href : brand.logo && 'url' in brand.logo ? brand.logo.url : undefined,

@@ -16,12 +16,15 @@ export function click(browser: Browser, page: Page, selector: string): Promise<P
 
 /**
  * The page with what legitimately differs between two requests replaced: CSRF tokens,
- * interaction ids, the request id (an error page's reference), and the values given (the
- * address typed, echoed back).
+ * interaction ids, the request id (an error page's reference), the passkey form's challenge (new
+ * on every page), and the values given (the address typed, echoed back).
  */
 export function masked(page: Page, ...values: string[]): string {
   const requestId = page.headers.get('x-request-id');
-  let body = (requestId ? page.body.replaceAll(requestId, '…') : page.body).replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"').replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…');
+  let body = (requestId ? page.body.replaceAll(requestId, '…') : page.body)
+    .replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="…"')
+    .replace(/\/interaction\/[A-Za-z0-9_-]+/g, '/interaction/…')
+    .replace(/(challenge&quot;:&quot;)[\w-]+/g, '$1…');
   for (const value of values) body = body.replaceAll(value, '…').replaceAll(encodeURIComponent(value), '…');
   return body;
 }

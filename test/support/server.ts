@@ -29,11 +29,15 @@ export { freePort };
 /** Fast argon2 for tests: the same algorithm, a fraction of the cost. */
 export const TEST_ENV: Env = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', LOG_LEVEL: 'debug' };
 
-export async function startServer(store: TestStore, overrides: Env = {}): Promise<TestServer> {
+/**
+ * `issuerHost` names the server in ISSUER (it listens on 127.0.0.1 either way): `localhost` for
+ * WebAuthn, whose relying-party id must be a domain, never an IP address.
+ */
+export async function startServer(store: TestStore, overrides: Env = {}, { issuerHost = '127.0.0.1' }: { issuerHost?: string } = {}): Promise<TestServer> {
   const port = await freePort();
   // The outbox (and anything else kept under DATA_DIR) goes to a temporary directory on PostgreSQL too.
   const dataDir = store.env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'sesame-data-'));
-  const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, ...store.env, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, ...overrides });
+  const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, ...store.env, PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://${issuerHost}:${port}`, ...overrides });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
