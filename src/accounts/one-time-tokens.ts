@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 
-export type TokenPurpose = 'verify-email' | 'reset-password' | 'link-account';
+export type TokenPurpose = 'verify-email' | 'reset-password' | 'link-account' | 'change-email';
 
 export interface OneTimeToken {
   userId: string;

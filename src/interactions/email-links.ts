@@ -37,7 +37,7 @@ const continueLink = (uid: string | null) => (uid ? `/interaction/${uid}` : unde
  * A link that cannot be used any more: what happened, and the next step. A confirmation link
  * used before says the address is confirmed; the sign-in the link came from is offered again.
  */
-async function linkInvalid(ctx: Koa.Context, { views, tokens, users, connectors }: Deps, purpose: TokenPurpose, raw: unknown) {
+async function linkInvalid(ctx: Koa.Context, { views, tokens, users, connectors }: Deps, purpose: Exclude<TokenPurpose, 'change-email'>, raw: unknown) {
   const t = ctx.state.t;
   const spent = await tokens.spent(raw, purpose);
   if (purpose === 'verify-email' && spent) {
