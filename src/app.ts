@@ -18,6 +18,8 @@ import { staticAnswers } from './http/static-answers.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { registerInteractionRoutes } from './interactions/index.ts';
 import { registerUsersFeedRoutes } from './api/users-feed.ts';
+import { registerAccountRoutes } from './account/index.ts';
+import type { AccountDeps } from './account/index.ts';
 import type { UserChanges } from './accounts/user-changes.ts';
 import type { ClientRegistry } from './clients/registry.ts';
 import type { InteractionDeps } from './interactions/index.ts';
@@ -48,6 +50,8 @@ export interface AppDeps extends Omit<InteractionDeps, 'provider'> {
   metricsToken?: string;
   clients: ClientRegistry;
   userChanges: UserChanges;
+  /** The account page's own parts (src/account). */
+  account: Pick<AccountDeps, 'rows' | 'rp' | 'cookies' | 'reauthAge' | 'geoipDatabase' | 'passwords'>;
 }
 
 /**
@@ -112,6 +116,7 @@ export function createApp(deps: AppDeps): Koa {
   // Answered at the top for GET and HEAD; known here too, so that another method gets the 405 page with Allow.
   router.get([...OPERATIONS], () => {});
   registerInteractionRoutes(router, { ...deps, provider: host.current });
+  registerAccountRoutes(router, { ...deps, ...deps.account, provider: host.current });
   registerUsersFeedRoutes(router, { provider: host.current, clients: deps.clients, changes: deps.userChanges, log, issuer: deps.issuer });
   const pages = compose([
     views.middleware,

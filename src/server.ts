@@ -40,11 +40,18 @@ import { createMailer } from './mail/index.ts';
 import { createConnectors } from './federation/index.ts';
 import { createPendingSeal } from './federation/pending.ts';
 import { createFederatedAccounts } from './accounts/federated-accounts.ts';
+import { createPasskeys } from './accounts/passkeys.ts';
+import { createTotp } from './accounts/totp.ts';
+import { createRecoveryCodes } from './accounts/recovery-codes.ts';
+import { createFactors } from './accounts/factors.ts';
+import { createSignIn } from './accounts/sign-in.ts';
 import type { Mailer } from './mail/index.ts';
 import { createConsentStore } from './accounts/consents.ts';
 import { createWebhooks } from './webhooks/index.ts';
 import type { Webhooks } from './webhooks/index.ts';
 import { withSessionEvents } from './oidc/session-events.ts';
+import { createBackchannelLogouts } from './oidc/backchannel-logout.ts';
+import type { BackchannelLogouts } from './oidc/backchannel-logout.ts';
 import { createUserChanges } from './accounts/user-changes.ts';
 import { createAuditTrail } from './audit/trail.ts';
 import type { AuditTrail } from './audit/trail.ts';
@@ -58,11 +65,16 @@ import { trackConnections } from './http/graceful-shutdown.ts';
 import type { ConnectionTracker } from './http/graceful-shutdown.ts';
 import { createExclusiveJob, JOB_LOCKS } from './jobs/exclusive.ts';
 import { logFailure } from './db/unavailable.ts';
+import { accountClientDefinition, createAccountRelyingParty } from './account/relying-party.ts';
+import { createAppSessionCookies } from './account/app-session.ts';
+import { createProviderRows } from './oidc/provider-rows.ts';
 
 /** How long delivered and abandoned e-mail stays recorded (recipient, subject, status). */
 const MAIL_KEPT_DAYS = 30;
 /** How long events stay for `webhooks replay` once nothing waits to deliver them. */
 const WEBHOOK_EVENTS_KEPT_DAYS = 30;
+/** How long delivered and abandoned back-channel logouts stay recorded. */
+const BACKCHANNEL_LOGOUTS_KEPT_DAYS = 30;
 
 export interface Sesame {
   app: Koa;
@@ -79,6 +91,8 @@ export interface Sesame {
   secrets: ServerSecrets;
   /** Webhook endpoints and the delivery worker (tests: addEndpoint, deliverDue). */
   webhooks: Webhooks;
+  /** Back-Channel Logout deliveries (tests: deliverDue). */
+  backchannelLogouts: BackchannelLogouts;
   /** The audit trail (tests and the benchmark: `settled()` waits for what is being written). */
   audit: AuditTrail;
   /** Deletes expired provider rows and retired keys; also runs every CLEANUP_INTERVAL, on one replica at a time. */
@@ -149,9 +163,14 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   if (sealedHooks) log.info({ endpoints: sealedHooks }, 'encrypted webhook secrets stored before SECRETS_ENCRYPTION_KEY was set or under the previous key');
   if (mailer.transport === 'outbox') log.warn({ outbox: config.mail.outboxDir }, 'e-mail is not delivered: SENDGRID_API_KEY is not set, messages are written to the outbox');
   const selfService = createSelfService({ prisma, users, passwords, tokens, mailer, issuer: config.issuer, audit });
-  const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn });
+  const factors = createFactors({ prisma });
+  const policy = createInteractionPolicy({ users, allowUnverifiedEmail: config.allowUnverifiedEmailSignIn, mfaRequired: config.mfa.required, factors });
   const connectors = createConnectors(config);
   const federated = createFederatedAccounts({ prisma, users, audit });
+  const passkeys = createPasskeys({ prisma, webauthn: config.webauthn, audit, challengeKey: secrets.derive('webauthn-challenge'), onRefused: (reason) => log.debug({ requestId: currentRequest()?.requestId, reason }, 'passkey refused') });
+  const totp = createTotp({ prisma, sealer, issuerName: config.brandName });
+  const recoveryCodes = createRecoveryCodes({ prisma });
+  const signIn = createSignIn({ users, federated, passkeys, totp, recoveryCodes, limits, audit, mailer, issuer: config.issuer });
   const pendingLinks = createPendingSeal(secrets.derive('pending-link'));
   const views = createViews({ brandName: config.brandName, brand: config.brand, cache: config.env === 'production' });
   const csrf = createCsrf({ key: secrets.derive('csrf') });
@@ -185,6 +204,22 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       }), prisma, log, audit), log, metrics),
   });
 
+  // The account page is a relying app of this server (src/account): its client is written at
+  // every start, and its calls to the token endpoint and the keys go to this process's own listener.
+  await clients.ensureBuiltIn(accountClientDefinition(config.issuer));
+  let listening: string | undefined;
+  const account = {
+    rows: createProviderRows({ prisma }),
+    rp: createAccountRelyingParty({ issuer: config.issuer, localUrl: () => listening }),
+    cookies: createAppSessionCookies({ cookieKeys: secrets.cookieKeys }),
+    reauthAge: config.account.reauthAge,
+    geoipDatabase: config.account.geoipDatabase,
+    passwords,
+  };
+
+  // Sends the logout tokens sessions' ends queue, signed by the provider of the moment.
+  const backchannelLogouts = createBackchannelLogouts({ prisma, config, log, metrics, provider: host.current });
+
   const lifecycle: Lifecycle = { draining: false };
   const app = createApp({
     lifecycle,
@@ -209,9 +244,17 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     clients,
     userChanges,
     audit,
+    signIn,
+    totp,
+    recoveryCodes,
+    factors,
+    passkeys,
+    mfaRequired: config.mfa.required,
+    mailer,
     readiness: { prisma, migrations: readMigrationsList().migrationDirectories.map((dir) => dir.path), keysLoaded: () => host.current() !== undefined },
     metrics,
     metricsToken: config.metricsToken,
+    account,
   });
 
   // One replica at a time (jobs/exclusive.ts): the others skip the round.
@@ -220,9 +263,11 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
       payloads: await deleteExpiredPayloads(prisma),
       retiredKeys: await keys.pruneRetired(new Date(), keyPolicy.retention),
       tokens: await tokens.deleteExpired(),
+      webauthnChallenges: await passkeys.deleteExpiredChallenges(),
       rateLimits: await limits.deleteStale(),
       mail: await mailer.deleteDelivered(MAIL_KEPT_DAYS),
       webhookEvents: await webhooks.deleteFinished(WEBHOOK_EVENTS_KEPT_DAYS),
+      backchannelLogouts: await backchannelLogouts.deleteFinished(BACKCHANNEL_LOGOUTS_KEPT_DAYS),
       auditEvents: await deleteOldAuditEvents(prisma, config.auditRetention),
     };
     if (Object.values(deleted).some(Boolean)) log.info(deleted, 'deleted expired rows');
@@ -232,6 +277,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
   };
   mailer.start();
   webhooks.start();
+  backchannelLogouts.start();
   const cleanupTimer = setInterval(() => {
     cleanup().catch((error) => logFailure(log, error, {}, 'cleanup failed'));
   }, config.cleanupInterval * 1000);
@@ -250,6 +296,7 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
     keys,
     secrets,
     webhooks,
+    backchannelLogouts,
     audit,
     cleanup,
     lifecycle,
@@ -263,13 +310,16 @@ export async function createSesame({ config, db, log }: { config: Config; db: Da
         server!.listen(port, hostname, () => resolve());
       });
       const { port: bound } = server.address() as AddressInfo;
+      // Reached from this host: an address listening everywhere is called on loopback.
+      const local = hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '::1' : hostname;
+      listening = `http://${local.includes(':') ? `[${local}]` : local}:${bound}`;
       return { server, url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${bound}` };
     },
     openConnections: () => connections?.open() ?? { connections: 0, requests: 0 },
     async close() {
       clearInterval(cleanupTimer);
       host.stop();
-      await Promise.all([mailer.stop(), webhooks.stop(), connections?.close(lifecycle.draining)]);
+      await Promise.all([mailer.stop(), webhooks.stop(), backchannelLogouts.stop(), connections?.close(lifecycle.draining)]);
       // What the last requests recorded, before the caller closes the database.
       await audit.settled();
       // Before the caller closes the database they use.

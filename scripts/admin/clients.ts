@@ -22,6 +22,8 @@ function describe(client: ClientRecord) {
     allowed_scopes: d.allowed_scopes,
     allow_missing_pkce: d.allow_missing_pkce,
     development: d.development,
+    require_mfa: d.require_mfa,
+    backchannel_logout_uri: d.backchannel_logout_uri ?? null,
     status: client.disabled ? 'disabled' : 'enabled',
     source: client.source,
     created_at: client.createdAt,
@@ -40,7 +42,9 @@ function showClient(client: ReturnType<typeof describe>, extra: [string, string]
     ['grants', client.grant_types],
     ['redirect URIs', client.redirect_uris],
     ['post-logout URIs', client.post_logout_redirect_uris],
+    ['back-channel logout', client.backchannel_logout_uri ?? 'none'],
     ['allowed API scopes', client.allowed_scopes],
+    ['second factor', client.require_mfa ? 'required for every sign-in' : 'when the account has one, or the app asks (acr_values)'],
     ['missing PKCE', client.allow_missing_pkce ? 'ALLOWED (weaker: a nonce is required instead)' : 'refused (PKCE required)'],
     ['status', client.status],
     ['source', client.source],
@@ -65,6 +69,8 @@ export function registerClientCommands(program: Command) {
     .option('--allow-scope <scope>', `one of Sésame's API scopes the app may get with client_credentials: ${SESAME_API_SCOPES.join(', ')} (repeatable)`, collect, [])
     .option('--allow-missing-pkce', 'weakens sign-in: accept authorization requests without PKCE (confidential apps only; they must send a nonce)', false)
     .option('--development', 'a confidential app on a developer’s machine: allows loopback redirect URIs (http://localhost…); refused with NODE_ENV=production', false)
+    .option('--backchannel-logout-uri <url>', 'where the app receives logout tokens when a session it took part in ends (https; loopback http for --development)')
+    .option('--require-mfa', 'every sign-in to the app takes a second factor (people without one set one up then)', false)
     .option('--json', 'print JSON')
     .action((options) =>
       withContext(async ({ clients: registry, audit, config }) => {
@@ -81,6 +87,8 @@ export function registerClientCommands(program: Command) {
           allowed_scopes: scopes,
           allow_missing_pkce: options.allowMissingPkce,
           development: options.development,
+          require_mfa: options.requireMfa,
+          ...(options.backchannelLogoutUri !== undefined ? { backchannel_logout_uri: options.backchannelLogoutUri } : {}),
         });
         const { allowed_scopes, allow_missing_pkce } = client.definition;
         await audit('client.add', client.clientId, {
@@ -88,6 +96,8 @@ export function registerClientCommands(program: Command) {
           ...(allowed_scopes.length ? { allowedScopes: allowed_scopes } : {}),
           ...(allow_missing_pkce ? { allowMissingPkce: true } : {}),
           ...(client.definition.development ? { development: true } : {}),
+          ...(client.definition.require_mfa ? { requireMfa: true } : {}),
+          ...(client.definition.backchannel_logout_uri ? { backchannelLogoutUri: client.definition.backchannel_logout_uri } : {}),
         });
         const shown = describe(client);
         emit(options.json, { ...shown, ...(secret ? { client_secret: secret } : {}), issuer: config.issuer }, () =>
@@ -124,6 +134,30 @@ export function registerClientCommands(program: Command) {
       withContext(async ({ clients: registry }) => {
         const client = describe(await registry.get(clientId));
         emit(options.json, client, () => showClient(client));
+      }),
+    );
+
+  clients
+    .command('update <client-id>')
+    .description('change a registered app: what no option names stays as it is')
+    .option('--backchannel-logout-uri <url>', 'where the app receives logout tokens (https; loopback http for a development app)')
+    .option('--no-backchannel-logout-uri', 'stop sending the app logout tokens')
+    .option('--require-mfa', 'every sign-in to the app takes a second factor')
+    .option('--no-require-mfa', 'a second factor only when the account has one or the app asks (acr_values)')
+    .option('--json', 'print JSON')
+    .action((clientId, options) =>
+      withContext(async ({ clients: registry, audit }) => {
+        const { definition } = await registry.get(clientId);
+        const changes: Partial<typeof definition> = {};
+        if (options.backchannelLogoutUri !== undefined) changes.backchannel_logout_uri = options.backchannelLogoutUri || undefined;
+        if (options.requireMfa !== undefined) changes.require_mfa = options.requireMfa;
+        if (Object.keys(changes).length === 0) throw new UsageError('nothing to change: name at least one option (see --help)');
+        const { client, secret } = await registry.update(clientId, { ...definition, ...changes });
+        await audit('client.update', clientId, { changed: Object.keys(changes) });
+        const shown = describe(client);
+        emit(options.json, { ...shown, ...(secret ? { client_secret: secret } : {}) }, () =>
+          ['Client updated.', showClient(shown, secret ? [['client secret', secret]] : []), ...(secret ? ['', SECRET_NOTE] : [])].join('\n'),
+        );
       }),
     );
 

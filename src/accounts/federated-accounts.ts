@@ -14,10 +14,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { Identity } from '../federation/connector.ts';
-import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { revokeEverythingOf } from '../oidc/provider-rows.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { userView } from './user-view.ts';
-import { forget } from '../db/request-memo.ts';
+import { forget, settleDeferred } from '../db/request-memo.ts';
 import { emailKey, isEmailAddress } from './users.ts';
 import type { User, UserService } from './users.ts';
 import { userActor } from '../audit/trail.ts';
@@ -95,6 +95,8 @@ export function createFederatedAccounts({ prisma, users, audit }: { prisma: Pris
     forget(`user:${existing.id}`);
     // The account as apps will see it, announced in the same transaction (updated_at: now).
     const reclaimed = { ...existing, emailVerified: true, email: identity.email, ...names(identity), updatedAt: new Date() };
+    // The sign-in request may hold oidc-provider's writes: made first, so none brings a row back.
+    await settleDeferred();
     await prisma.$transaction([
       prisma.user.update({
         where: { id: existing.id },
@@ -153,6 +155,11 @@ export function createFederatedAccounts({ prisma, users, audit }: { prisma: Pris
         const current = await prisma.federatedIdentity.findUnique({ where: { provider_subject: { provider: identity.provider, subject: identity.subject } } });
         return current?.userId === userId;
       }
+    },
+
+    /** The upstream accounts linked to the account (the account page lists them). */
+    async linkedTo(userId: string): Promise<{ provider: string; email: string | null }[]> {
+      return prisma.federatedIdentity.findMany({ where: { userId }, select: { provider: true, email: true }, orderBy: { createdAt: 'asc' } });
     },
 
     /** Unlinks the account's sign-ins at `provider` (the admin CLI); returns the subjects unlinked. */

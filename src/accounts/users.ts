@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/database.ts';
 import type { Prisma as Sql, User } from '../generated/prisma/client.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { forget, memoized } from '../db/request-memo.ts';
-import { revokeEverythingOf } from '../oidc/account-revocation.ts';
+import { forget, memoized, settleDeferred } from '../db/request-memo.ts';
+import { revokeEverythingOf } from '../oidc/provider-rows.ts';
 import { recordEvent } from '../webhooks/events.ts';
 import { tombstoneView, userView, visiblyChanged } from './user-view.ts';
 import { userActor } from '../audit/trail.ts';
@@ -52,13 +52,19 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
    * Applies what `change` makes of the account (null: refuse) and, in the same transaction,
    * announces user.updated if apps see a difference. A change to nothing is not written at all,
    * so it moves neither updated_at nor the users feed. Null when there is no such account.
+   * `alongside` adds statements to the same transaction (when the change is not refused).
    */
-  const update = (id: string, change: (user: User) => Sql.UserUpdateInput | null): Promise<{ user: User; changed: boolean } | null> => {
+  const update = (
+    id: string,
+    change: (user: User) => Sql.UserUpdateInput | null,
+    alongside?: (tx: Sql.TransactionClient) => Sql.PrismaPromise<unknown>[],
+  ): Promise<{ user: User; changed: boolean } | null> => {
     forget(`user:${id}`);
     return prisma.$transaction(async (tx) => {
       const before = await tx.user.findUnique({ where: { id } });
       const data = before && change(before);
       if (!before || !data) return null;
+      for (const statement of alongside?.(tx) ?? []) await statement;
       if (Object.entries(data).every(([key, value]) => JSON.stringify(before[key as keyof User]) === JSON.stringify(value))) return { user: before, changed: false };
       const user = await tx.user.update({ where: { id }, data });
       const changed = visiblyChanged(before, user);
@@ -128,6 +134,21 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       return (await update(id, (user) => (user.emailKey === emailKey(email) ? { emailVerified: true } : null))) !== null;
     },
 
+    /**
+     * Moves the account to `email`, proven by a link sent there (the account page), if it still
+     * has the address `from` the change was asked from. False when it has not, or when the new
+     * address belongs to another account by now.
+     */
+    async changeEmail(id: string, from: string, email: string): Promise<boolean> {
+      try {
+        const result = await update(id, (user) => (user.emailKey === emailKey(from) ? { email: email.trim(), emailKey: emailKey(email), emailVerified: true } : null));
+        return result !== null;
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2002') return false;
+        throw error;
+      }
+    },
+
     async setNames(id: string, names: { givenName: string; familyName: string }): Promise<void> {
       await update(id, () => ({ givenName: names.givenName.trim(), familyName: names.familyName.trim() }));
     },
@@ -142,6 +163,7 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       const user = await prisma.user.findUnique({ where: { id } });
       if (!user) return null;
       const tombstone = { id, externalId: user.externalId, deletedAt: new Date() };
+      await settleDeferred();
       await prisma.$transaction([
         ...revokeEverythingOf(prisma, id),
         prisma.mailMessage.deleteMany({ where: { recipient: user.email, status: 'pending' } }),
@@ -154,8 +176,11 @@ export function createUserService(prisma: Prisma, passwords: PasswordHasher, { d
       return user;
     },
 
+    /** Disabling also ends the account's sessions and tokens, apps told by back-channel logout, in the same transaction. */
     async setDisabled(id: string, disabled: boolean): Promise<User | null> {
-      return (await update(id, (user) => (Boolean(user.disabledAt) === disabled ? {} : { disabledAt: disabled ? new Date() : null })))?.user ?? null;
+      if (disabled) await settleDeferred();
+      const revoke = disabled ? (tx: Sql.TransactionClient) => revokeEverythingOf(tx, id) : undefined;
+      return (await update(id, (user) => (Boolean(user.disabledAt) === disabled ? {} : { disabledAt: disabled ? new Date() : null }), revoke))?.user ?? null;
     },
 
     /**

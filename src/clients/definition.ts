@@ -12,6 +12,14 @@ const redirectUri = z.string().superRefine((uri, ctx) => {
   if ('problem' in result) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} ${result.problem}` });
 });
 
+// OpenID Connect Back-Channel Logout 1.0 §2.2: an absolute URL without fragment, which Sésame
+// POSTs logout tokens to from the server: https, or loopback http for a development client.
+const backchannelLogoutUri = z.string().superRefine((uri, ctx) => {
+  const result = classifyRedirectUri(uri);
+  if ('problem' in result) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} ${result.problem}` });
+  else if (result.kind === 'private-use') ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} must use https (or http on localhost for a development client)` });
+});
+
 /** A client as stored: what was valid when it was registered (read back without today's rules). */
 export const storedClientSchema = z
   .object({
@@ -31,6 +39,10 @@ export const storedClientSchema = z
     allow_missing_pkce: z.boolean().default(false),
     /** A confidential app on a developer's machine: loopback redirect URIs; refused in production. */
     development: z.boolean().default(false),
+    /** Every sign-in to this app takes a second factor (people without one enrol then). */
+    require_mfa: z.boolean().default(false),
+    /** Where Sésame sends logout tokens when a session the app took part in ends (Back-Channel Logout 1.0). */
+    backchannel_logout_uri: backchannelLogoutUri.optional(),
   })
   .strict()
   .transform((client) => ({
@@ -51,6 +63,7 @@ export const storedClientSchema = z
     if (client.allowed_scopes.length && !client.grant_types.includes('client_credentials')) problem('allowed_scopes', 'Sésame’s API scopes are only given with client_credentials');
     if (client.public && client.allow_missing_pkce) problem('allow_missing_pkce', 'a public client always needs PKCE (RFC 9700 §2.1.1)');
     if (!code && client.allow_missing_pkce) problem('allow_missing_pkce', 'PKCE concerns sign-in (authorization_code) only');
+    if (!code && client.backchannel_logout_uri) problem('backchannel_logout_uri', 'back-channel logout concerns sign-in (authorization_code) only');
   });
 
 /**
@@ -58,6 +71,13 @@ export const storedClientSchema = z
  * machine can listen there. A confidential (web) app uses https, unless it is marked development.
  */
 const loopbackOnlyForNativeApps = (client: z.output<typeof storedClientSchema>, ctx: z.RefinementCtx) => {
+  if (!client.development && client.backchannel_logout_uri && isLoopbackRedirect(client.backchannel_logout_uri)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backchannel_logout_uri'],
+      message: `${JSON.stringify(client.backchannel_logout_uri)} is a loopback address: a back-channel logout URI needs https, unless the app is marked for development (--development, "development": true)`,
+    });
+  }
   if (client.public || client.development) return;
   for (const path of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
     const loopback = client[path].find((uri) => isLoopbackRedirect(uri));
@@ -109,8 +129,11 @@ export function providerMetadata(clientId: string, definition: ClientDefinition,
     first_party: definition.first_party,
     allow_missing_pkce: definition.allow_missing_pkce,
     development: definition.development,
+    require_mfa: definition.require_mfa,
     // The scopes of the provider's list this app may get at all: oidc-provider refuses the
     // others with invalid_scope (API scopes of registered resource servers are checked apart).
     scope: [...OIDC_SCOPES, ...definition.allowed_scopes].join(' '),
+    // Always with `sid`, so an app can end the one session that ended (Back-Channel Logout 1.0 §2.2).
+    ...(definition.backchannel_logout_uri ? { backchannel_logout_uri: definition.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
   };
 }

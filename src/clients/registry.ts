@@ -1,12 +1,14 @@
 // The relying apps Sésame knows: what the admin CLI manages and what the provider looks up on
 // every request (briefly cached, so a change reaches every replica within CLIENT_CACHE_TTL).
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Prisma } from '../db/database.ts';
 import { clientDefinitionSchema, providerMetadata, storedClientSchema } from './definition.ts';
 import type { ClientDefinition, ClientDefinitionInput } from './definition.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 import { createLookupCache } from '../db/lookup-cache.ts';
+import { revokedClient } from '../oidc/provider-rows.ts';
 
 export interface ClientRecord {
   clientId: string;
@@ -42,7 +44,8 @@ interface Row {
   updatedAt: Date;
 }
 
-const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'Grant'];
+/** The `source` of a client Sésame registers itself at start-up (the account page): the admin may not change it. */
+export const BUILT_IN = 'built-in';
 
 function toRecord(row: Row): ClientRecord {
   return {
@@ -66,6 +69,12 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
   async function findRow(clientId: string): Promise<Row> {
     const row = await prisma.client.findUnique({ where: { id: clientId } });
     if (!row) throw new ClientError(`no client with id "${clientId}"`);
+    return row;
+  }
+
+  async function findChangeable(clientId: string): Promise<Row> {
+    const row = await findRow(clientId);
+    if (row.source === BUILT_IN) throw new ClientError(`"${clientId}" is built into Sésame (the account page): it cannot be changed, disabled or removed`);
     return row;
   }
 
@@ -94,7 +103,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
     },
 
     async update(clientId: string, input: ClientDefinitionInput): Promise<{ client: ClientRecord; secret?: string }> {
-      const row = await findRow(clientId);
+      const row = await findChangeable(clientId);
       const definition = clientDefinitionSchema.parse({ ...input, client_id: clientId });
       // A client that becomes confidential needs a secret; one that becomes public loses it.
       const secret = !definition.public && !row.secretHash ? generateClientSecret() : undefined;
@@ -121,7 +130,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
     },
 
     async rotateSecret(clientId: string): Promise<string> {
-      const row = await findRow(clientId);
+      const row = await findChangeable(clientId);
       if (!row.secretHash) throw new ClientError(`"${clientId}" is a public client: it has no secret`);
       const secret = generateClientSecret();
       await prisma.client.update({ where: { id: clientId }, data: { secretHash: hashClientSecret(secret) } });
@@ -130,7 +139,7 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
     },
 
     async setDisabled(clientId: string, disabled: boolean): Promise<ClientRecord> {
-      await findRow(clientId);
+      await findChangeable(clientId);
       const row = await prisma.client.update({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
       cache.delete(clientId);
       return toRecord(row);
@@ -138,11 +147,36 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
 
     /** Removes the client and every token, code and grant issued to it. */
     async remove(clientId: string): Promise<void> {
-      await findRow(clientId);
+      await findChangeable(clientId);
       await prisma.$transaction([
-        prisma.oidcPayload.deleteMany({ where: { model: { in: TOKEN_MODELS }, payload: { path: ['clientId'], equals: clientId } } }),
+        revokedClient(prisma, clientId),
         prisma.client.delete({ where: { id: clientId } }),
       ]);
+      cache.delete(clientId);
+    },
+
+    /**
+     * Registers, or brings up to date, a client Sésame itself relies on (source `built-in`):
+     * written at every start, so a changed ISSUER moves its redirect URIs too. A client of that
+     * id an admin registered is left alone, and said.
+     */
+    async ensureBuiltIn(input: ClientDefinitionInput): Promise<void> {
+      const definition = { ...clientDefinitionSchema.parse(input) };
+      const clientId = definition.client_id!;
+      await validate(clientId, definition, null);
+      const existing = await prisma.client.findUnique({ where: { id: clientId } });
+      if (existing && existing.source !== BUILT_IN) throw new ClientError(`a client "${clientId}" registered by an admin takes the id Sésame's account page needs: remove it (\`clients remove ${clientId}\`)`);
+      if (existing && isDeepStrictEqual(existing.definition, definition) && !existing.disabledAt && !existing.secretHash) return;
+      await prisma.client
+        .upsert({
+          where: { id: clientId },
+          create: { id: clientId, definition, secretHash: null, source: BUILT_IN },
+          update: { definition, secretHash: null, disabledAt: null },
+        })
+        .catch((error: unknown) => {
+          // Another replica starting at the same moment wrote it first.
+          if ((error as { code?: string }).code !== 'P2002') throw error;
+        });
       cache.delete(clientId);
     },
 
@@ -152,7 +186,10 @@ export function createClientRegistry(prisma: Prisma, options: RegistryOptions) {
         const row = await prisma.client.findUnique({ where: { id: clientId } });
         const definition = row && !row.disabledAt ? storedClientSchema.parse(row.definition) : undefined;
         if (!definition || (definition.development && options.production)) return undefined;
-        return providerMetadata(row!.id, definition, row!.secretHash) as AdapterPayload;
+        const metadata = providerMetadata(row!.id, definition, row!.secretHash) as AdapterPayload;
+        // The account page's redirect URI is this server itself, even on a loopback ISSUER: not a
+        // native app, whose loopback redirect another program could catch (always asked, RFC 8252 §8.6).
+        return row!.source === BUILT_IN ? { ...metadata, application_type: 'web' } : metadata;
       });
     },
 

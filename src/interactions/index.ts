@@ -5,6 +5,9 @@
  *
  *   GET  /interaction/:uid                  the pending step: login, verify_email, profile, consent
  *   POST /interaction/:uid/login            e-mail and password → login            (login.ts)
+ *   POST /interaction/:uid/passkey          a passkey, first or second factor      (passkey.ts)
+ *   POST /interaction/:uid/second-factor/…  totp, recovery, enrol, continue: the second step of
+ *                                           the login step, once a first factor waits (second-factor.ts)
  *   GET|POST /interaction/:uid/register     a new account, then "check your inbox" (register.ts)
  *   POST /interaction/:uid/register/resend  the confirmation link again            (register.ts)
  *   GET|POST /interaction/:uid/forgot       a reset link by e-mail                 (forgot.ts)
@@ -34,6 +37,8 @@ import { forgotForm, forgotQuery, showForgot, submitForgot } from './forgot.ts';
 import { showVerifyEmail, submitVerifyEmail, verifyEmailForm } from './verify-email.ts';
 import { profileForm, showProfile, submitProfile } from './profile.ts';
 import { consentForm, showConsent, submitConsent } from './consent.ts';
+import { passkeyForm, submitPasskey } from './passkey.ts';
+import { codeForm, submitContinue, submitEnrolment, submitRecoveryCode, submitTotp } from './second-factor.ts';
 import { submitAbort } from './abort.ts';
 import { registerEmailLinkRoutes } from './email-links.ts';
 import { registerFederatedRoutes } from './federated.ts';
@@ -59,6 +64,11 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   //          path                                           checks                                 body or query                              handler
   router.get('/interaction/:uid',                        load,                                  query(stepQuery),                          currentStep);
   router.post('/interaction/:uid/login',                 load, csrf, requirePrompt('login'),    form(loginForm, invalidLogin(deps)),       submitLogin(deps));
+  router.post('/interaction/:uid/passkey',               load, csrf, requirePrompt('login'),    form(passkeyForm),                         submitPasskey(deps));
+  router.post('/interaction/:uid/second-factor/totp',     load, csrf, requirePrompt('login'),    form(codeForm),                            submitTotp(deps));
+  router.post('/interaction/:uid/second-factor/recovery', load, csrf, requirePrompt('login'),    form(codeForm),                            submitRecoveryCode(deps));
+  router.post('/interaction/:uid/second-factor/enrol',    load, csrf, requirePrompt('login'),    form(codeForm),                            submitEnrolment(deps));
+  router.post('/interaction/:uid/second-factor/continue', load, csrf, requirePrompt('login'),                                               submitContinue(deps));
   router.post('/interaction/:uid/verify-email',          load, csrf, requirePrompt('verify_email'), form(verifyEmailForm),                 submitVerifyEmail(deps));
   router.post('/interaction/:uid/profile',               load, csrf, requirePrompt('profile'),  form(profileForm),                         submitProfile(deps));
   router.post('/interaction/:uid/consent',               load, csrf, requirePrompt('consent'),  form(consentForm),                         submitConsent(deps));

@@ -18,6 +18,7 @@ import { unauthorizedGrantType } from './grant-type-errors.ts';
 import type { RememberedConsent } from './existing-grant.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { answerOutage } from '../http/unavailable.ts';
+import { ACR_VALUES } from './acr.ts';
 
 export const SCOPES = [...OIDC_SCOPES, ...SESAME_API_SCOPES] as const;
 
@@ -66,11 +67,16 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
     // not listed here: they come with their resource server (resources.ts).
     scopes: [...SCOPES],
     claims: {
-      openid: ['sub'],
+      // How the person signed in (acr.ts), in every ID token: RFC 8176 methods and Sésame's level.
+      openid: ['sub', 'acr', 'amr'],
       profile: ['name', 'given_name', 'family_name', 'picture', 'updated_at'],
       email: ['email', 'email_verified'],
       roles: ['roles'],
     },
+    // Sésame's two levels (acr.ts), listed in discovery as acr_values_supported. A request's
+    // acr_values naming ACR_MFA makes the sign-in take a second factor (policy.ts); the ID token's
+    // acr says which level the session reached.
+    acrValues: [...ACR_VALUES],
     // Put the claims of the granted scopes in the ID token too: most relying apps read them there.
     conformIdTokenClaims: false,
 
@@ -98,9 +104,10 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'allow_missing_pkce', 'development'],
+      // require_mfa: every sign-in to the app takes a second factor (policy.ts, acr.ts).
+      properties: ['first_party', 'allow_missing_pkce', 'development', 'require_mfa'],
       validator(_ctx, key, value, metadata) {
-        if ((key === 'first_party' || key === 'allow_missing_pkce' || key === 'development') && value !== undefined && typeof value !== 'boolean') {
+        if ((key === 'first_party' || key === 'allow_missing_pkce' || key === 'development' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError(`${key} must be a boolean`);
         }
         if (key === 'allow_missing_pkce' && value === true && metadata.token_endpoint_auth_method === 'none') {
@@ -134,6 +141,10 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
         logoutSource: pages.logoutSource,
         postLogoutSuccessSource: pages.postLogoutSuccessSource,
       },
+      // OpenID Connect Back-Channel Logout 1.0 (discovery: backchannel_logout_supported and
+      // backchannel_logout_session_supported). A sign-out queues its logout tokens instead of
+      // sending them (backchannel-logout.ts); the worker sends them with oidc-provider's own code.
+      backchannelLogout: { enabled: true },
       // Off: no dynamic registration (clients come from the admin CLI), no request objects or
       // request_uri fetching (SSRF surface), no encryption (would need client secrets in plaintext).
       registration: { enabled: false },
@@ -158,6 +169,12 @@ export function createProvider({ config, policy, adapter, jwks, cookieKeys, find
 
     // The person's roles in access tokens when `roles` was granted (resources.ts).
     extraTokenClaims,
+
+    // oidc-provider's outgoing requests: only logout tokens to apps' backchannel_logout_uri
+    // (no dynamic registration, jwks_uri or CIBA). It gives each 2.5 s and refuses private and
+    // loopback addresses; the URIs are the admin's (clients add), and a company's apps often live
+    // at private addresses, so we allow those and give BACKCHANNEL_LOGOUT_TIMEOUT instead.
+    fetch: (url, options) => fetch(url, { ...options, dispatcher: undefined, signal: AbortSignal.timeout(config.backchannelLogout.timeout * 1000) } as RequestInit),
 
     // Browsers may call the token, userinfo and revocation endpoints only from the origin of one
     // of a public client's redirect URIs; confidential clients never need CORS.
