@@ -4,7 +4,7 @@ import type { LoadJob } from './messages.ts';
 import { basicAuth } from './targets.ts';
 import type { ClientCredentials, Target } from './targets.ts';
 
-export const FLOWS = ['discovery', 'jwks', 'client-credentials', 'introspection', 'userinfo', 'refresh', 'code', 'sign-ins'] as const;
+export const FLOWS = ['discovery', 'jwks', 'client-credentials', 'introspection', 'userinfo', 'refresh', 'code', 'sign-ins', 'totp-sign-ins', 'passkey-sign-ins'] as const;
 export type FlowName = (typeof FLOWS)[number];
 
 export const FLOW_TITLES: Record<FlowName, string> = {
@@ -16,7 +16,16 @@ export const FLOW_TITLES: Record<FlowName, string> = {
   refresh: 'Refresh with rotation (POST token, each refresh token spent once)',
   code: 'Authorization code redemption (POST token, codes minted beforehand)',
   'sign-ins': 'Full sign-ins through the pages (authorize → login page → password → consent → code → token)',
+  'totp-sign-ins': 'Sign-ins with a second factor (authorize → login page → password → authenticator app code → consent → code → token)',
+  'passkey-sign-ins': 'Sign-ins with a passkey, no password (authorize → login page → passkey options → assertion → consent → code → token)',
 };
+
+/** Flows of people signing in through the pages (Sésame only), held against the argon2id limit. */
+export const SIGN_IN_FLOWS = ['sign-ins', 'totp-sign-ins', 'passkey-sign-ins'] as const satisfies FlowName[];
+export type SignInFlow = (typeof SIGN_IN_FLOWS)[number];
+export const isSignInFlow = (flow: FlowName): flow is SignInFlow => (SIGN_IN_FLOWS as readonly FlowName[]).includes(flow);
+/** The second factor (or passkey) each sign-in flow's people have. */
+export const FLOW_FACTORS = { 'totp-sign-ins': 'totp', 'passkey-sign-ins': 'passkey' } as const;
 
 /** The flows whose ratio to the bare engine the issue sets a target for. */
 export const TOKEN_FLOWS: FlowName[] = ['client-credentials', 'introspection', 'userinfo', 'refresh', 'code'];
@@ -48,7 +57,7 @@ export function createJobMaker(target: Target) {
   const service = { authorization: basicAuth(target.service), 'content-type': FORM };
   const app = { authorization: basicAuth(target.app), 'content-type': FORM };
 
-  return async function job(flow: Exclude<FlowName, 'sign-ins'>, connections: number, duration: number, codeCount: number): Promise<LoadJob> {
+  return async function job(flow: Exclude<FlowName, SignInFlow>, connections: number, duration: number, codeCount: number): Promise<LoadJob> {
     const timed = { connections, duration };
     switch (flow) {
       case 'discovery':

@@ -5,9 +5,14 @@
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
+import { TOTP, Secret } from 'otpauth';
 import { Browser } from '../../test/support/browser.ts';
+import type { Page } from '../../test/support/browser.ts';
 import { beginSignIn, discover, redeem, signIn } from '../../test/support/rp.ts';
+import type { Flow } from '../../test/support/rp.ts';
+import type { Factors } from './factors.ts';
 import type { LoadJob, LoadReply, LoadResult } from './messages.ts';
+import { softPasskey } from './soft-authenticator.ts';
 
 type Job<K extends LoadJob['kind']> = Extract<LoadJob, { kind: K }>;
 
@@ -119,6 +124,37 @@ async function lanes(count: number, duration: number, work: () => Promise<boolea
   return { count: latencies.length, seconds: (performance.now() - started) / 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError };
 }
 
+/** The consent page answered (a new person sees it), then where the browser stopped: the app. */
+async function consented(browser: Browser, page: Page): Promise<string> {
+  if (!page.stoppedAt && page.doc.querySelector('button[name="decision"]')) page = await browser.submit(page, {}, { button: { name: 'decision', value: 'allow' } });
+  if (!page.stoppedAt) throw new Error(`sign-in did not return to the app; last page ${page.url} (${page.status}): ${page.body.slice(0, 300)}`);
+  return page.stoppedAt;
+}
+
+/** Password, then the authenticator app's code for this time step, on the second-factor page. */
+async function withTotp(browser: Browser, flow: Flow, email: string, password: string, secret: string): Promise<string> {
+  const login = await browser.open(flow.url);
+  const second = await browser.submit(login, { email, password });
+  const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+  return consented(browser, await browser.submit(second, { code }, { selector: 'form[action$="/second-factor/totp"]' }));
+}
+
+/** No password: the login page's passkey form, as passkeys.js drives it (the options in the form, then the assertion). */
+async function withPasskey(browser: Browser, flow: Flow, key: { id: string; privateKey: string; userHandle: string }): Promise<string> {
+  const login = await browser.open(flow.url);
+  const form = login.doc.querySelector('form[data-passkey="sign-in"]');
+  if (!form) throw new Error(`no passkey form on ${login.url}`);
+  const options = JSON.parse(form.getAttribute('data-options') ?? '') as { challenge: string; rpId?: string };
+  const response = softPasskey(key, new URL(browser.origin).hostname).assert(options, browser.origin);
+  return consented(browser, await browser.submit(login, { response: JSON.stringify(response) }, { selector: 'form[data-passkey="sign-in"]' }));
+}
+
+function signInOnce(browser: Browser, flow: Flow, email: string, job: Job<'sign-ins'>, factors: Factors | undefined): Promise<string> {
+  if (factors?.kind === 'totp') return withTotp(browser, flow, email, job.password, factors.secrets[email]!);
+  if (factors?.kind === 'passkey') return withPasskey(browser, flow, factors.keys[email]!);
+  return signIn(browser, flow, email, job.password);
+}
+
 async function signIns(job: Job<'sign-ins'>) {
   const rp = await discover(job.issuer, job.clientId, job.clientSecret);
   const emails = [...job.emails];
@@ -127,7 +163,7 @@ async function signIns(job: Job<'sign-ins'>) {
     const email = emails.pop();
     if (!email) return false;
     const flow = await beginSignIn(rp, job.redirectUri);
-    await redeem(rp, flow, await signIn(new Browser(job.issuer), flow, email, job.password));
+    await redeem(rp, flow, await signInOnce(new Browser(job.issuer), flow, email, job, job.factors));
     return true;
   });
 }

@@ -1,5 +1,6 @@
 // What the benchmark's processes say to each other over their IPC channels: the parent asks the
 // bare provider for codes, and gives the load generator one job at a time.
+import type { Factors } from './factors.ts';
 
 /** The bare provider's one client (confidential, every grant the flows use). */
 export const BARE_CLIENT = {
@@ -30,8 +31,11 @@ export type LoadJob =
   | { kind: 'codes'; url: string; headers: Record<string, string>; codes: string[]; redirectUri: string; codeVerifier: string; connections: number }
   /** One rotation chain per connection: each request spends the refresh token the previous one got. */
   | ({ kind: 'refresh'; url: string; headers: Record<string, string>; tokens: string[] } & Timed)
-  /** People signing in through the pages at once, each with their own browser. */
-  | { kind: 'sign-ins'; issuer: string; clientId: string; clientSecret: string; redirectUri: string; emails: string[]; password: string; people: number; duration: number }
+  /**
+   * People signing in through the pages at once, each with their own browser: with their
+   * password, their password and an authenticator app's code (factors totp), or a passkey alone.
+   */
+  | { kind: 'sign-ins'; issuer: string; clientId: string; clientSecret: string; redirectUri: string; emails: string[]; password: string; people: number; duration: number; factors?: Factors }
   /** argon2id verifications on every core. */
   | { kind: 'argon2'; hash: string; password: string; duration: number };
 

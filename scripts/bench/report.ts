@@ -3,7 +3,7 @@
 // then the issue's targets with a ✓ or a ✗. Besides the ratio of requests per second, the ratio
 // of CPU time per request (the server's and its database's): on a machine shared with other
 // work, throughput moves with the neighbours, CPU per request much less.
-import { FLOW_TITLES, FLOWS, TOKEN_FLOWS } from './flows.ts';
+import { FLOW_TITLES, FLOWS, isSignInFlow, TOKEN_FLOWS } from './flows.ts';
 import type { FlowName } from './flows.ts';
 import type { LoadResult } from './messages.ts';
 
@@ -55,7 +55,7 @@ interface Summary {
 
 function summarize(measurements: Measurement[], flow: FlowName): Summary[] {
   const ofFlow = measurements.filter((m) => m.flow === flow);
-  const reference = flow === 'sign-ins' ? 'argon2' : 'bare';
+  const reference = isSignInFlow(flow) ? 'argon2' : 'bare';
   const groups = new Map<string, Measurement[]>();
   for (const m of ofFlow) {
     const key = `${m.target}|${m.target === 'argon2' ? 0 : m.connections}`;
@@ -95,7 +95,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function flowTable(flow: FlowName, summaries: Summary[]): string {
-  const signIns = flow === 'sign-ins';
+  const signIns = isSignInFlow(flow);
   const header = signIns
     ? ['target', 'people', 'sign-ins/s', 'p50 ms', 'p99 ms', 'errors', '× argon2 limit', 'SQL/sign-in', 'server CPU ms/sign-in', 'PostgreSQL CPU ms/sign-in']
     : ['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors', '× bare', 'SQL/req', 'server CPU ms/req', 'PostgreSQL CPU ms/req', '× bare by CPU'];
@@ -141,8 +141,8 @@ function targetsTable(measurements: Measurement[], machine: Machine): string {
     const memory = machine.memory[target];
     if (memory) rows.push([`RSS idle, ${LABELS[target]}`, `${fixed(memory.idle, 0)} MiB`, `< ${goal} MiB`, check(memory.idle < goal)]);
   }
-  const most = Math.max(...measurements.map((m) => (m.flow === 'sign-ins' ? 0 : m.connections)));
-  const atMost = measurements.filter((m) => m.flow !== 'sign-ins' && m.connections === most && m.target !== 'bare');
+  const most = Math.max(...measurements.map((m) => (isSignInFlow(m.flow) ? 0 : m.connections)));
+  const atMost = measurements.filter((m) => !isSignInFlow(m.flow) && m.connections === most && m.target !== 'bare');
   if (atMost.length) rows.push([`Errors at ${most} connections, Sésame`, String(sum(atMost.map((m) => m.result.errors))), '0', check(sum(atMost.map((m) => m.result.errors)) === 0)]);
   return `### The issue's targets\n\n${table(['target', 'measured', 'goal', ''], rows)}`;
 }

@@ -44,6 +44,8 @@ export interface Target {
   mintCodes(count: number): Promise<string[]>;
   /** Sésame only: people who never signed in yet, and their password. */
   people?: { emails: string[]; password: string };
+  /** Sésame only: the environment it runs with (its database, for enrolling second factors). */
+  env?: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -193,6 +195,7 @@ export async function startSesame(options: SesameOptions): Promise<Target> {
       return codes.slice(0, count);
     },
     people: { emails, password: options.password },
+    env,
     stop: () => stopProcess(child),
   };
 }
